@@ -1,0 +1,160 @@
+//! The runner contract: type-erased executable nodes.
+//!
+//! The SDK lowers every primitive to an [`Executable`], built where element
+//! types are still known. Runners schedule, partition and move [`Batch`]es
+//! between them without knowing any `T`. The traits here are all a runner
+//! needs: sources that split, DoFn invokers that process whole batches, and
+//! group-by-key state that fires when the watermark passes a window.
+
+use crate::batch::Batch;
+use crate::error::Result;
+use crate::graph::PCollectionNode;
+use crate::metrics::MetricsContainer;
+use crate::time::Timestamp;
+use std::any::Any;
+use std::sync::Arc;
+
+/// A primitive, ready to run.
+#[derive(Clone)]
+pub enum Executable {
+    /// Emits a single `()` element in the global window.
+    Impulse,
+    /// Reads a bounded source.
+    Read(Arc<dyn BoundedSource>),
+    /// Element-wise processing (ParDo, and WindowInto, which re-windows elements).
+    ParDo(Arc<dyn ParDoExec>),
+    /// Groups key-value pairs by key and window.
+    GroupByKey(Arc<dyn GroupByKeyExec>),
+    /// Concatenates its inputs.
+    Flatten,
+}
+
+impl std::fmt::Debug for Executable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Executable::Impulse => "Impulse",
+            Executable::Read(_) => "Read",
+            Executable::ParDo(_) => "ParDo",
+            Executable::GroupByKey(_) => "GroupByKey",
+            Executable::Flatten => "Flatten",
+        })
+    }
+}
+
+/// A finite source that can split itself into parts read independently.
+pub trait BoundedSource: Send + Sync {
+    /// Splits into about `desired` parts (at least one).
+    fn split(&self, desired: usize) -> Result<Vec<Box<dyn SourceSplit>>>;
+}
+
+/// One part of a bounded source.
+pub trait SourceSplit: Send {
+    /// Reads the part, handing batches to `emit`.
+    fn read(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<()>;
+}
+
+/// A ParDo's executable: makes DoFn invokers and prepares side inputs.
+pub trait ParDoExec: Send + Sync {
+    /// A fresh invoker (a clone of the user's DoFn, not yet set up).
+    fn instantiate(&self) -> Box<dyn DoFnInvoker>;
+    /// Turns the complete contents of side input `index` into its view, once;
+    /// the view is shared read-only by every invoker.
+    fn prepare_side_input(&self, index: usize, contents: Vec<Batch>) -> Result<SideInputView>;
+    /// Number of outputs (main first, then tagged outputs in declaration order).
+    fn output_count(&self) -> usize;
+}
+
+/// A prepared side input (its type is known only to the ParDo that reads it).
+#[derive(Clone)]
+pub struct SideInputView(pub(crate) Arc<dyn Any + Send + Sync>);
+
+/// Batches produced by one call of an invoker, per output index.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    batches: Vec<Vec<Batch>>,
+}
+
+impl Outputs {
+    /// Buffers for `n` outputs.
+    pub fn new(n: usize) -> Self {
+        Outputs { batches: (0..n).map(|_| Vec::new()).collect() }
+    }
+    /// Adds a batch to output `index`; empty batches are dropped.
+    pub fn push(&mut self, index: usize, batch: Batch) {
+        if !batch.is_empty() {
+            if let Some(b) = self.batches.get_mut(index) {
+                b.push(batch);
+            }
+        }
+    }
+    /// Takes everything emitted to output `index`.
+    pub fn take(&mut self, index: usize) -> Vec<Batch> {
+        self.batches.get_mut(index).map(std::mem::take).unwrap_or_default()
+    }
+    /// Number of outputs.
+    pub fn len(&self) -> usize {
+        self.batches.len()
+    }
+    /// Whether there is no output.
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+}
+
+/// One live instance of a DoFn, driven through its lifecycle by a runner.
+///
+/// Errors from user code come back as [`crate::Error::UserCode`] naming the
+/// step and the element; panics in user code are caught and reported the same way.
+pub trait DoFnInvoker: Send {
+    /// Calls the DoFn's `setup`.
+    fn setup(&mut self) -> Result<()>;
+    /// Calls `start_bundle`.
+    fn start_bundle(&mut self) -> Result<()>;
+    /// Processes every element of `input`.
+    fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()>;
+    /// Calls `finish_bundle`, which may emit.
+    fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()>;
+    /// Calls `teardown`.
+    fn teardown(&mut self) -> Result<()>;
+    /// Takes the metrics recorded since the last call.
+    fn take_metrics(&mut self) -> MetricsContainer;
+}
+
+/// A GroupByKey's executable.
+pub trait GroupByKeyExec: Send + Sync {
+    /// Fresh grouping state for one partition of the keys.
+    fn new_state(&self) -> Box<dyn GroupState>;
+    /// Splits a batch into `parts` batches by the fixed key hash
+    /// ([`crate::key_hash`]): part `i` holds the keys with `hash % parts == i`.
+    fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>>;
+}
+
+/// Buffered elements of a GroupByKey, per key and window.
+pub trait GroupState: Send {
+    /// Adds elements.
+    fn add(&mut self, batch: Batch) -> Result<()>;
+    /// Emits the groups of every window whose end the watermark has passed
+    /// (after merging windows, for sessions) and forgets them.
+    fn fire(&mut self, watermark: Timestamp) -> Result<Batch>;
+}
+
+/// What a node builder gets from the graph.
+#[derive(Debug)]
+pub struct BuildContext<'a> {
+    /// The step's label.
+    pub label: &'a str,
+    /// The step's payload.
+    pub payload: &'a serde_json::Value,
+    /// Main inputs.
+    pub inputs: Vec<&'a PCollectionNode>,
+    /// Side inputs.
+    pub side_inputs: Vec<&'a PCollectionNode>,
+    /// Outputs.
+    pub outputs: Vec<&'a PCollectionNode>,
+    /// True when the graph came from a file: builders must then use the
+    /// payload, not state captured when the pipeline was built in code.
+    pub from_file: bool,
+}
+
+/// Rebuilds an executable node from its graph entry.
+pub type NodeBuilder = Arc<dyn Fn(&BuildContext<'_>) -> Result<Executable> + Send + Sync>;

@@ -1,0 +1,146 @@
+//! The `DoFn` trait and the contexts user code sees.
+
+use crate::batch::Batch;
+use crate::element::{Element, WindowedValue};
+use crate::error::DoFnError;
+use crate::exec::SideInputView;
+use crate::metrics::MetricsContainer;
+use crate::time::Timestamp;
+use crate::transforms::side_input::{SideInput, ViewKind};
+use crate::transforms::tagged::TupleTag;
+use crate::window::Window;
+
+/// Element-wise user code with Beam's lifecycle.
+///
+/// A runner clones the DoFn for each worker, calls `setup` once per clone,
+/// `start_bundle`/`finish_bundle` around each bundle, `process` for every
+/// element, and `teardown` at the end. A DoFn that derives `Serialize` and
+/// `Deserialize` can be applied with [`crate::ParDo::of`] and travels in the
+/// portable graph.
+///
+/// # Examples
+/// ```
+/// use beamline::prelude::*;
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct SplitWords { min_len: usize }
+/// impl DoFn for SplitWords {
+///     type In = String;
+///     type Out = String;
+///     fn process(&mut self, line: &String, ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+///         for w in line.split_whitespace().filter(|w| w.len() >= self.min_len) {
+///             ctx.metrics().inc_counter("words", 1);
+///             ctx.emit(w.to_string());
+///         }
+///         Ok(())
+///     }
+/// }
+/// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+/// let words = p.apply(Create::new(vec!["a bb ccc".to_string()])).apply(ParDo::of(SplitWords { min_len: 2 }));
+/// assert_that(&words, contains_in_any_order(vec!["bb".to_string(), "ccc".to_string()]));
+/// let result = p.run().unwrap();
+/// assert_eq!(result.metrics().counter("ParDo(SplitWords)", "words"), Some(2));
+/// ```
+pub trait DoFn: Clone + Send + Sync + 'static {
+    /// Input element type.
+    type In: Element;
+    /// Main output element type.
+    type Out: Element;
+    /// Called once per instance before any bundle.
+    fn setup(&mut self) -> Result<(), DoFnError> {
+        Ok(())
+    }
+    /// Called before each bundle.
+    fn start_bundle(&mut self) -> Result<(), DoFnError> {
+        Ok(())
+    }
+    /// Called for every element.
+    fn process(&mut self, element: &Self::In, ctx: &mut ProcessContext<'_, Self::Out>) -> Result<(), DoFnError>;
+    /// Called after each bundle; may emit with explicit timestamp and window.
+    fn finish_bundle(&mut self, _ctx: &mut FinishBundleContext<'_, Self::Out>) -> Result<(), DoFnError> {
+        Ok(())
+    }
+    /// Called once per instance at the end.
+    fn teardown(&mut self) -> Result<(), DoFnError> {
+        Ok(())
+    }
+    /// The name shown in the default label `ParDo(<name>)`.
+    fn name(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        let base = full.split('<').next().unwrap_or(full);
+        base.rsplit("::").next().unwrap_or(base).to_string()
+    }
+}
+
+/// What `process` sees: the element's timestamp and window, outputs, side
+/// inputs and metrics.
+pub struct ProcessContext<'a, O> {
+    pub(crate) main: &'a mut Vec<WindowedValue<O>>,
+    pub(crate) tagged: &'a mut [Batch],
+    pub(crate) tag_names: &'a [String],
+    pub(crate) timestamp: Timestamp,
+    pub(crate) window: Window,
+    pub(crate) metrics: &'a mut MetricsContainer,
+    pub(crate) sides: &'a [SideInputView],
+    pub(crate) side_ids: &'a [String],
+}
+
+impl<'a, O: Element> ProcessContext<'a, O> {
+    /// Emits to the main output with the input's timestamp and window.
+    #[inline]
+    pub fn emit(&mut self, value: O) {
+        self.main.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+    }
+    /// Emits to the main output with a new timestamp (the window stays).
+    pub fn emit_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
+        self.main.push(WindowedValue { value, timestamp, window: self.window });
+    }
+    /// Emits to a tagged output declared with `with_output`.
+    pub fn output<T: Element>(&mut self, tag: &TupleTag<T>, value: T) -> Result<(), DoFnError> {
+        let i = self
+            .tag_names
+            .iter()
+            .position(|n| *n == tag.name)
+            .ok_or_else(|| DoFnError::new(format!("output tag '{}' was not declared with with_output", tag.name)))?;
+        let buf = self.tagged[i].downcast_mut::<T>().map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
+        buf.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+        Ok(())
+    }
+    /// The element's event time.
+    pub fn timestamp(&self) -> Timestamp {
+        self.timestamp
+    }
+    /// The element's window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+    /// Metrics of this step.
+    pub fn metrics(&mut self) -> &mut MetricsContainer {
+        self.metrics
+    }
+    /// The side input's value in the window matching this element's window.
+    pub fn side_input<V: ViewKind>(&self, side: &SideInput<V>) -> Result<&'a V::Value, DoFnError> {
+        let i = self
+            .side_ids
+            .iter()
+            .position(|id| *id == side.id)
+            .ok_or_else(|| DoFnError::new(format!("side input '{}' was not given to this ParDo with with_side_input", side.id)))?;
+        side.read(&self.sides[i], &self.window)
+    }
+}
+
+/// What `finish_bundle` sees.
+pub struct FinishBundleContext<'a, O> {
+    pub(crate) main: &'a mut Vec<WindowedValue<O>>,
+    pub(crate) metrics: &'a mut MetricsContainer,
+}
+
+impl<O: Element> FinishBundleContext<'_, O> {
+    /// Emits to the main output with an explicit timestamp and window.
+    pub fn emit(&mut self, value: O, timestamp: Timestamp, window: Window) {
+        self.main.push(WindowedValue { value, timestamp, window });
+    }
+    /// Metrics of this step.
+    pub fn metrics(&mut self) -> &mut MetricsContainer {
+        self.metrics
+    }
+}

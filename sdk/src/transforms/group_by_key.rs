@@ -1,0 +1,173 @@
+//! `GroupByKey`: all values of a key in a window, together.
+
+use crate::batch::Batch;
+use crate::element::{key_hash, Element, Key, WindowedValue};
+use crate::error::Result;
+use crate::exec::{Executable, GroupByKeyExec, GroupState, NodeBuilder};
+use crate::graph::urns;
+use crate::pipeline::{PCollection, PTransform, Primitive};
+use crate::plan::capabilities;
+use crate::time::Timestamp;
+use crate::window::{TimestampCombiner, Window, WindowingStrategy};
+use rustc_hash::FxHashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Groups `(K, V)` pairs into `(K, Vec<V>)` per key and window.
+///
+/// The order of values within a group is unspecified (the direct runner
+/// shuffles it). Session windows merge per key before grouping.
+///
+/// # Examples
+/// ```
+/// use beamline::prelude::*;
+/// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+/// let grouped = p
+///     .apply(Create::new(vec![("a".to_string(), 1i64), ("b".into(), 2), ("a".into(), 3)]))
+///     .apply(GroupByKey::new())
+///     .apply(Map::new(|(k, vs): &(String, Vec<i64>)| (k.clone(), vs.iter().sum::<i64>())));
+/// assert_that(&grouped, contains_in_any_order(vec![("a".to_string(), 4), ("b".to_string(), 2)]));
+/// p.run().unwrap();
+/// ```
+#[must_use = "a transform does nothing until applied"]
+pub struct GroupByKey<K, V>(PhantomData<fn() -> (K, V)>);
+
+impl<K: Key, V: Element> GroupByKey<K, V> {
+    /// The transform.
+    pub fn new() -> Self {
+        GroupByKey(PhantomData)
+    }
+}
+
+impl<K: Key, V: Element> Default for GroupByKey<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Key, V: Element> PTransform<PCollection<(K, V)>> for GroupByKey<K, V> {
+    type Output = PCollection<(K, Vec<V>)>;
+    fn default_label(&self) -> String {
+        "GroupByKey".into()
+    }
+    fn expand(self, input: PCollection<(K, V)>) -> PCollection<(K, Vec<V>)> {
+        let p = input.pipeline().clone();
+        let windowing = input.windowing();
+        let out = p.new_output::<(K, Vec<V>)>("out", input.is_bounded(), windowing);
+        let builder: NodeBuilder = Arc::new(|ctx| {
+            let windowing = ctx.inputs.first().map(|i| i.windowing).unwrap_or_default();
+            Ok(Executable::GroupByKey(Arc::new(GbkExec::<K, V> { windowing, _t: PhantomData })))
+        });
+        let mut requirements = Vec::new();
+        if windowing.window_fn.is_merging() {
+            requirements.push(capabilities::MERGING_WINDOWS.to_string());
+        }
+        p.set_primitive(Primitive {
+            urn: urns::GROUP_BY_KEY,
+            function: Some(format!("gbk:{}", std::any::type_name::<(K, V)>())),
+            payload: serde_json::Value::Null,
+            inputs: vec![input.id().to_string()],
+            side_inputs: Vec::new(),
+            outputs: vec![out.id().to_string()],
+            requirements,
+            builder: Some(builder),
+            portable: true,
+        });
+        out
+    }
+}
+
+struct GbkExec<K, V> {
+    windowing: WindowingStrategy,
+    _t: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Key, V: Element> GroupByKeyExec for GbkExec<K, V> {
+    fn new_state(&self) -> Box<dyn GroupState> {
+        Box::new(GbkState::<K, V> { windowing: self.windowing, groups: FxHashMap::default() })
+    }
+    fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>> {
+        let parts = parts.max(1);
+        let elems = batch.downcast::<(K, V)>()?;
+        let mut out: Vec<Vec<WindowedValue<(K, V)>>> = (0..parts).map(|_| Vec::new()).collect();
+        for e in elems {
+            let i = (key_hash(&e.value.0) % parts as u64) as usize;
+            out[i].push(e);
+        }
+        Ok(out.into_iter().map(Batch::new).collect())
+    }
+}
+
+/// Per key, the (unmerged) windows with their values and combined timestamps.
+struct GbkState<K, V> {
+    windowing: WindowingStrategy,
+    groups: FxHashMap<K, Vec<(Window, Timestamp, Vec<V>)>>,
+}
+
+impl<K: Key, V: Element> GbkState<K, V> {
+    fn output_timestamp(&self, window: &Window, ts: Timestamp) -> Timestamp {
+        match self.windowing.timestamp_combiner {
+            TimestampCombiner::EndOfWindow => window.max_timestamp(),
+            _ => ts,
+        }
+    }
+}
+
+impl<K: Key, V: Element> GroupState for GbkState<K, V> {
+    fn add(&mut self, batch: Batch) -> Result<()> {
+        let combiner = self.windowing.timestamp_combiner;
+        for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, V)>()? {
+            let windows = self.groups.entry(k).or_default();
+            match windows.iter_mut().find(|(w, _, _)| *w == window) {
+                Some((_, ts, vs)) => {
+                    *ts = combiner.combine(*ts, timestamp);
+                    vs.push(v);
+                }
+                None => windows.push((window, timestamp, vec![v])),
+            }
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {
+        let all = watermark >= Timestamp::MAX;
+        let window_fn = self.windowing.window_fn;
+        let combiner = self.windowing.timestamp_combiner;
+        let mut out = Vec::new();
+        let groups = std::mem::take(&mut self.groups);
+        let mut kept = FxHashMap::default();
+        for (k, windows) in groups {
+            let windows = if window_fn.is_merging() && windows.len() > 1 {
+                let ws: Vec<Window> = windows.iter().map(|(w, _, _)| *w).collect();
+                let (idx, merged) = window_fn.merge(&ws);
+                let mut acc: Vec<Option<(Window, Timestamp, Vec<V>)>> = merged.iter().map(|_| None).collect();
+                for ((_, ts, vs), i) in windows.into_iter().zip(idx) {
+                    match &mut acc[i] {
+                        Some((_, t, all_vs)) => {
+                            *t = combiner.combine(*t, ts);
+                            all_vs.extend(vs);
+                        }
+                        slot @ None => *slot = Some((merged[i], ts, vs)),
+                    }
+                }
+                acc.into_iter().flatten().collect()
+            } else {
+                windows
+            };
+            let mut rest = Vec::new();
+            for (w, ts, vs) in windows {
+                if all || w.max_timestamp() < watermark {
+                    let timestamp = self.output_timestamp(&w, ts);
+                    out.push(WindowedValue { value: (k.clone(), vs), timestamp, window: w });
+                } else {
+                    rest.push((w, ts, vs));
+                }
+            }
+            if !rest.is_empty() {
+                kept.insert(k, rest);
+            }
+        }
+        self.groups = kept;
+        Ok(Batch::new(out))
+    }
+}

@@ -1,0 +1,47 @@
+//! The transforms, one per file, re-exported here and from the crate root.
+
+pub(crate) mod combine_fn;
+pub(crate) mod combine_globally;
+pub(crate) mod combine_per_key;
+pub(crate) mod combine_values;
+pub(crate) mod create;
+pub(crate) mod dofn;
+pub(crate) mod filter;
+pub(crate) mod flat_map;
+pub(crate) mod flatten;
+pub(crate) mod group_by_key;
+pub(crate) mod impulse;
+pub(crate) mod keys;
+pub(crate) mod kv_swap;
+pub(crate) mod map;
+pub(crate) mod map_tuple;
+pub(crate) mod pardo;
+pub(crate) mod side_input;
+pub(crate) mod tagged;
+pub(crate) mod values;
+pub(crate) mod window_into;
+pub(crate) mod with_keys;
+pub(crate) mod with_timestamps;
+
+pub use combine_fn::{Combine, CombineFn};
+pub use combine_globally::CombineGlobally;
+pub use combine_per_key::CombinePerKey;
+pub use combine_values::CombineValues;
+pub use create::Create;
+pub use dofn::{DoFn, FinishBundleContext, ProcessContext};
+pub use filter::Filter;
+pub use flat_map::FlatMap;
+pub use flatten::{ApplyExt, Flatten};
+pub use group_by_key::GroupByKey;
+pub use impulse::Impulse;
+pub use keys::Keys;
+pub use kv_swap::KvSwap;
+pub use map::Map;
+pub use map_tuple::MapTuple;
+pub use pardo::{ParDo, ParDoWithOutputs};
+pub use side_input::{ListView, MapView, MultiMapView, SideInput, Singleton, ViewKind};
+pub use tagged::{TaggedOutputs, TupleTag};
+pub use values::Values;
+pub use window_into::WindowInto;
+pub use with_keys::WithKeys;
+pub use with_timestamps::WithTimestamps;
