@@ -1,0 +1,1 @@
+//! Benchmarks: beamline pipelines against hand-written programs doing the same work.
