@@ -138,7 +138,6 @@ impl<E: std::error::Error> From<E> for DoFnError {
     }
 }
 
-
 /// Shortens an element's debug text for error messages.
 pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 120;

@@ -115,7 +115,8 @@ impl PipelineGraph {
     /// assert!(err.to_string().starts_with("graph: node '<graph>'"));
     /// ```
     pub fn from_json(text: &str) -> Result<Self> {
-        let graph: PipelineGraph = serde_json::from_str(text).map_err(|e| Error::graph("<graph>", format!("malformed JSON: {e}")))?;
+        let graph: PipelineGraph =
+            serde_json::from_str(text).map_err(|e| Error::graph("<graph>", format!("malformed JSON: {e}")))?;
         graph.validate()?;
         Ok(graph)
     }

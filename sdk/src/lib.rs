@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod coder;
+mod combiners;
 mod element;
 mod error;
 pub mod exec;
@@ -17,7 +18,6 @@ pub mod testing;
 mod time;
 mod transforms;
 pub mod window;
-mod combiners;
 
 pub use batch::Batch;
 pub use combiners::*;

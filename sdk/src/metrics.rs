@@ -113,10 +113,7 @@ impl MetricResults {
             *self.counters.entry((label.to_string(), name)).or_insert(0) += v;
         }
         for (name, d) in m.distributions {
-            self.distributions
-                .entry((label.to_string(), name))
-                .and_modify(|e| e.merge(&d))
-                .or_insert(d);
+            self.distributions.entry((label.to_string(), name)).and_modify(|e| e.merge(&d)).or_insert(d);
         }
         for (name, g) in m.gauges {
             let e = self.gauges.entry((label.to_string(), name)).or_insert(g);
@@ -170,9 +167,7 @@ impl MetricResults {
 }
 
 fn find<'a, V>(map: &'a BTreeMap<(String, String), V>, step: &str, name: &str) -> Option<&'a V> {
-    map.iter()
-        .find(|((s, n), _)| n == name && (s == step || s.ends_with(&format!("/{step}"))))
-        .map(|(_, v)| v)
+    map.iter().find(|((s, n), _)| n == name && (s == step || s.ends_with(&format!("/{step}")))).map(|(_, v)| v)
 }
 
 impl std::fmt::Display for MetricResults {

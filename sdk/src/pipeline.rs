@@ -377,7 +377,12 @@ impl Pipeline {
     }
 
     /// Creates an output PCollection of the transform being expanded.
-    pub(crate) fn new_output<T: Element>(&self, name: &str, bounded: bool, windowing: WindowingStrategy) -> PCollection<T> {
+    pub(crate) fn new_output<T: Element>(
+        &self,
+        name: &str,
+        bounded: bool,
+        windowing: WindowingStrategy,
+    ) -> PCollection<T> {
         let mut s = self.state.borrow_mut();
         let producer = s.scope.last().map(|&i| s.transforms[i].label.clone()).unwrap_or_default();
         let id = format!("{producer}.{name}");
@@ -432,7 +437,11 @@ impl Pipeline {
     /// The portable graph of everything applied so far.
     pub fn graph(&self) -> PipelineGraph {
         let s = self.state.borrow();
-        PipelineGraph { version: GRAPH_VERSION.to_string(), transforms: s.transforms.clone(), pcollections: s.pcollections.clone() }
+        PipelineGraph {
+            version: GRAPH_VERSION.to_string(),
+            transforms: s.transforms.clone(),
+            pcollections: s.pcollections.clone(),
+        }
     }
 
     /// The graph as JSON, failing if a step holds a Rust closure.
@@ -467,13 +476,14 @@ impl Pipeline {
         drop(s);
         match graph_path {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| Error::io("--graph", path.display().to_string(), e))?;
-                let graph = PipelineGraph::from_json(&text)
-                    .map_err(|e| match e {
-                        Error::Graph { label, message } => Error::graph(label, format!("{message} (in {})", path.display())),
-                        other => other,
-                    })?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| Error::io("--graph", path.display().to_string(), e))?;
+                let graph = PipelineGraph::from_json(&text).map_err(|e| match e {
+                    Error::Graph { label, message } => {
+                        Error::graph(label, format!("{message} (in {})", path.display()))
+                    }
+                    other => other,
+                })?;
                 ExecutionPlan::build(graph, &registry, true)
             }
             None => ExecutionPlan::build(self.graph(), &registry, false),

@@ -124,7 +124,8 @@ impl ExecutionPlan {
     /// Builds every primitive of `graph` from `registry`.
     pub fn build(graph: PipelineGraph, registry: &Registry, from_file: bool) -> Result<Self> {
         graph.validate()?;
-        let index: HashMap<&str, usize> = graph.pcollections.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> =
+            graph.pcollections.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
         let mut pcollections = Vec::with_capacity(graph.pcollections.len());
         for p in &graph.pcollections {
             let key = codec_key(&p.element_type, &p.coder);
@@ -164,7 +165,10 @@ impl ExecutionPlan {
             };
             if let Some(n) = expected_inputs {
                 if t.inputs.len() != n {
-                    return Err(Error::graph(&t.label, format!("{} takes {n} main input(s), the graph gives {}", t.urn, t.inputs.len())));
+                    return Err(Error::graph(
+                        &t.label,
+                        format!("{} takes {n} main input(s), the graph gives {}", t.urn, t.inputs.len()),
+                    ));
                 }
             }
             let exec = match t.urn.as_str() {
@@ -186,7 +190,10 @@ impl ExecutionPlan {
                 }
             };
             if t.outputs.len() != 1 && !matches!(exec, Executable::ParDo(_)) {
-                return Err(Error::graph(&t.label, format!("{} has one output, the graph gives {}", t.urn, t.outputs.len())));
+                return Err(Error::graph(
+                    &t.label,
+                    format!("{} has one output, the graph gives {}", t.urn, t.outputs.len()),
+                ));
             }
             if let Executable::ParDo(p) = &exec {
                 if p.output_count() != t.outputs.len() {
@@ -220,14 +227,23 @@ impl ExecutionPlan {
         for n in &self.nodes {
             for r in &n.requirements {
                 if !capabilities.contains(&r.as_str()) {
-                    return Err(Error::Unsupported { runner: runner.into(), label: n.label.clone(), capability: r.clone() });
+                    return Err(Error::Unsupported {
+                        runner: runner.into(),
+                        label: n.label.clone(),
+                        capability: r.clone(),
+                    });
                 }
             }
         }
         for (i, p) in self.pcollections.iter().enumerate() {
             if !p.bounded && !capabilities.contains(&capabilities::UNBOUNDED) {
-                let producer = self.nodes.iter().find(|n| n.outputs.contains(&i)).map(|n| n.label.clone()).unwrap_or_default();
-                return Err(Error::Unsupported { runner: runner.into(), label: producer, capability: capabilities::UNBOUNDED.into() });
+                let producer =
+                    self.nodes.iter().find(|n| n.outputs.contains(&i)).map(|n| n.label.clone()).unwrap_or_default();
+                return Err(Error::Unsupported {
+                    runner: runner.into(),
+                    label: producer,
+                    capability: capabilities::UNBOUNDED.into(),
+                });
             }
         }
         Ok(())
@@ -240,13 +256,22 @@ fn topo_sort(nodes: Vec<PlanNode>, n_pcolls: usize) -> Result<Vec<PlanNode>> {
         for &o in &n.outputs {
             if let Some(prev) = producer[o].replace(i) {
                 let prev: usize = prev;
-                return Err(Error::graph(&n.label, format!("writes a PCollection that '{}' writes too", nodes[prev].label)));
+                return Err(Error::graph(
+                    &n.label,
+                    format!("writes a PCollection that '{}' writes too", nodes[prev].label),
+                ));
             }
         }
     }
     let mut order = Vec::with_capacity(nodes.len());
     let mut state = vec![0u8; nodes.len()]; // 0 new, 1 visiting, 2 done
-    fn visit(i: usize, nodes: &[PlanNode], producer: &[Option<usize>], state: &mut [u8], order: &mut Vec<usize>) -> Result<()> {
+    fn visit(
+        i: usize,
+        nodes: &[PlanNode],
+        producer: &[Option<usize>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+    ) -> Result<()> {
         match state[i] {
             2 => return Ok(()),
             1 => return Err(Error::graph(&nodes[i].label, "is part of a cycle")),

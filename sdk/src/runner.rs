@@ -55,7 +55,10 @@ impl Runners {
     /// The runner called `name`, or an error listing the linked ones.
     pub fn get(&self, name: &str) -> Result<Arc<dyn Runner>> {
         self.list.iter().find(|r| r.name() == name).cloned().ok_or_else(|| {
-            Error::Options(format!("error: unknown runner '{name}' for '--runner'; linked runners: {}", self.names().join(", ")))
+            Error::Options(format!(
+                "error: unknown runner '{name}' for '--runner'; linked runners: {}",
+                self.names().join(", ")
+            ))
         })
     }
     /// Names of the linked runners.

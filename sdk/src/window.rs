@@ -56,9 +56,7 @@ impl Window {
 
     fn intersects(&self, other: &Window) -> bool {
         match (self, other) {
-            (Window::Interval { start: s1, end: e1 }, Window::Interval { start: s2, end: e2 }) => {
-                s1 < e2 && s2 < e1
-            }
+            (Window::Interval { start: s1, end: e1 }, Window::Interval { start: s2, end: e2 }) => s1 < e2 && s2 < e1,
             _ => true,
         }
     }
@@ -179,7 +177,10 @@ impl WindowFn {
             WindowFn::Global => vec![Window::Global],
             WindowFn::Fixed { size, offset } => {
                 let start = t - (t - offset).rem_euclid(size);
-                vec![Window::interval(Timestamp::from_micros(start), Timestamp::from_micros(start.saturating_add(size)))]
+                vec![Window::interval(
+                    Timestamp::from_micros(start),
+                    Timestamp::from_micros(start.saturating_add(size)),
+                )]
             }
             WindowFn::Sliding { size, period, offset } => {
                 let last_start = t - (t - offset).rem_euclid(period);

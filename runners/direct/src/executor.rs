@@ -243,6 +243,9 @@ impl Executor {
     }
 
     fn broken(&self, node: usize) -> Error {
-        Error::Runner { runner: "direct".into(), message: format!("step '{}' in an impossible state", self.plan.nodes[node].label) }
+        Error::Runner {
+            runner: "direct".into(),
+            message: format!("step '{}' in an impossible state", self.plan.nodes[node].label),
+        }
     }
 }

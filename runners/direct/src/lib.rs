@@ -54,13 +54,22 @@ impl Runner for DirectRunner {
     }
 
     fn capabilities(&self) -> &[&'static str] {
-        &[capabilities::SIDE_INPUTS, capabilities::MERGING_WINDOWS, capabilities::MULTIPLE_OUTPUTS, capabilities::METRICS]
+        &[
+            capabilities::SIDE_INPUTS,
+            capabilities::MERGING_WINDOWS,
+            capabilities::MULTIPLE_OUTPUTS,
+            capabilities::METRICS,
+        ]
     }
 
     fn flags(&self) -> Vec<RunnerFlag> {
         vec![
             RunnerFlag { name: "direct-seed", help: "Seed of the shuffled bundle and element order", default: "0" },
-            RunnerFlag { name: "direct-shuffle", help: "Shuffle bundle and element order (true|false)", default: "true" },
+            RunnerFlag {
+                name: "direct-shuffle",
+                help: "Shuffle bundle and element order (true|false)",
+                default: "true",
+            },
             RunnerFlag {
                 name: "direct-coder-check",
                 help: "Round-trip every element through its coder (true|false)",

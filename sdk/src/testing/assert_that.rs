@@ -51,7 +51,9 @@ impl<T: Element + PartialEq> Matcher<T> {
     fn check(&self, actual: &[T]) -> Result<(), String> {
         match self {
             Matcher::IsEmpty if actual.is_empty() => Ok(()),
-            Matcher::IsEmpty => Err(format!("expected an empty PCollection, got {} elements: {}", actual.len(), preview(actual))),
+            Matcher::IsEmpty => {
+                Err(format!("expected an empty PCollection, got {} elements: {}", actual.len(), preview(actual)))
+            }
             Matcher::Satisfies(f) => (f.0)(actual),
             Matcher::ContainsInAnyOrder(expected) => compare(expected, actual),
         }
@@ -140,8 +142,11 @@ impl<T: Element + PartialEq> DoFn for Check<T> {
     type Out = ();
     fn process(&mut self, _: &(), ctx: &mut ProcessContext<'_, ()>) -> Result<(), DoFnError> {
         let all = ctx.side_input(&self.side)?;
-        let actual: Vec<T> =
-            all.iter().filter(|(w, _)| self.window.is_none_or(|want: Window| *w == want)).map(|(_, x)| x.clone()).collect();
+        let actual: Vec<T> = all
+            .iter()
+            .filter(|(w, _)| self.window.is_none_or(|want: Window| *w == want))
+            .map(|(_, x)| x.clone())
+            .collect();
         self.matcher.check(&actual).map_err(|m| match self.window {
             Some(w) => DoFnError::new(format!("in window {w}: {m}")),
             None => DoFnError::new(m),
@@ -185,7 +190,12 @@ pub fn assert_that_in_window<T: Element + PartialEq>(pcoll: &PCollection<T>, win
     apply_check(pcoll, matcher, Some(window), "AssertThatInWindow");
 }
 
-fn apply_check<T: Element + PartialEq>(pcoll: &PCollection<T>, matcher: Matcher<T>, window: Option<Window>, name: &str) {
+fn apply_check<T: Element + PartialEq>(
+    pcoll: &PCollection<T>,
+    matcher: Matcher<T>,
+    window: Option<Window>,
+    name: &str,
+) {
     struct Assert<T: Element>(Matcher<T>, Option<Window>, String);
     impl<T: Element + PartialEq> crate::PTransform<PCollection<T>> for Assert<T> {
         type Output = ();

@@ -6,4 +6,6 @@
 
 mod assert_that;
 
-pub use assert_that::{assert_that, assert_that_in_window, contains_in_any_order, is_empty, satisfies, Matcher, SatisfiesFn};
+pub use assert_that::{
+    assert_that, assert_that_in_window, contains_in_any_order, is_empty, satisfies, Matcher, SatisfiesFn,
+};

@@ -8,8 +8,8 @@ use crate::transforms::dofn::{DoFn, ProcessContext};
 use crate::transforms::flatten::{ApplyExt, Flatten};
 use crate::transforms::impulse::Impulse;
 use crate::transforms::pardo::ParDo;
-use crate::transforms::side_input::SideInput;
 use crate::transforms::side_input::ListView;
+use crate::transforms::side_input::SideInput;
 use crate::transforms::values::Values;
 use crate::window::WindowFn;
 use serde::de::DeserializeOwned;
@@ -116,10 +116,10 @@ impl<C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection<C::In>>
             return combined;
         }
         let side = combined.as_list();
-        let default = input
-            .pipeline()
-            .apply_named("DoOnce", Impulse)
-            .apply_named("InjectDefault", ParDo::of(InjectDefault { c: self.c, side: side.clone() }).with_side_input(&side));
+        let default = input.pipeline().apply_named("DoOnce", Impulse).apply_named(
+            "InjectDefault",
+            ParDo::of(InjectDefault { c: self.c, side: side.clone() }).with_side_input(&side),
+        );
         vec![combined, default].apply_named("Flatten", Flatten::new())
     }
 }

@@ -50,8 +50,6 @@ impl<K: Key, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection
             Some(format!("combine:{}", std::any::type_name::<(K, C)>())),
             payload,
         );
-        input
-            .apply(GroupByKey::<K, C::In>::new())
-            .apply_named("Combine", CombineValues::<K, C>::new(self.c))
+        input.apply(GroupByKey::<K, C::In>::new()).apply_named("Combine", CombineValues::<K, C>::new(self.c))
     }
 }

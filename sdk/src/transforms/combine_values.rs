@@ -55,7 +55,9 @@ impl<K: Element, C: CombineFn> DoFn for CombineValues<K, C> {
     }
 }
 
-impl<K: Element, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection<(K, Vec<C::In>)>> for CombineValues<K, C> {
+impl<K: Element, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection<(K, Vec<C::In>)>>
+    for CombineValues<K, C>
+{
     type Output = PCollection<(K, C::Out)>;
     fn default_label(&self) -> String {
         format!("CombineValues({})", self.c.name())

@@ -96,12 +96,13 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     }
     /// Emits to a tagged output declared with `with_output`.
     pub fn output<T: Element>(&mut self, tag: &TupleTag<T>, value: T) -> Result<(), DoFnError> {
-        let i = self
-            .tag_names
-            .iter()
-            .position(|n| *n == tag.name)
-            .ok_or_else(|| DoFnError::new(format!("output tag '{}' was not declared with with_output", tag.name)))?;
-        let buf = self.tagged[i].downcast_mut::<T>().map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
+        let i =
+            self.tag_names.iter().position(|n| *n == tag.name).ok_or_else(|| {
+                DoFnError::new(format!("output tag '{}' was not declared with with_output", tag.name))
+            })?;
+        let buf = self.tagged[i]
+            .downcast_mut::<T>()
+            .map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
         buf.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
         Ok(())
     }
@@ -119,11 +120,9 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     }
     /// The side input's value in the window matching this element's window.
     pub fn side_input<V: ViewKind>(&self, side: &SideInput<V>) -> Result<&'a V::Value, DoFnError> {
-        let i = self
-            .side_ids
-            .iter()
-            .position(|id| *id == side.id)
-            .ok_or_else(|| DoFnError::new(format!("side input '{}' was not given to this ParDo with with_side_input", side.id)))?;
+        let i = self.side_ids.iter().position(|id| *id == side.id).ok_or_else(|| {
+            DoFnError::new(format!("side input '{}' was not given to this ParDo with with_side_input", side.id))
+        })?;
         side.read(&self.sides[i], &self.window)
     }
 }

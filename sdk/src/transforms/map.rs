@@ -53,7 +53,9 @@ impl<I: Element, O: Element, F: Clone + Send + Sync + 'static> DoFn for ClosureF
     }
 }
 
-impl<I: Element, O: Element, F: Fn(&I) -> O + Clone + Send + Sync + 'static> PTransform<PCollection<I>> for Map<I, O, F> {
+impl<I: Element, O: Element, F: Fn(&I) -> O + Clone + Send + Sync + 'static> PTransform<PCollection<I>>
+    for Map<I, O, F>
+{
     type Output = PCollection<O>;
     fn default_label(&self) -> String {
         "Map".into()

@@ -29,8 +29,8 @@ impl<K: Element, V: Element, O: Element, F: Fn(&K, &V) -> O + Clone + Send + Syn
     }
 }
 
-impl<K: Element, V: Element, O: Element, F: Fn(&K, &V) -> O + Clone + Send + Sync + 'static> PTransform<PCollection<(K, V)>>
-    for MapTuple<K, V, O, F>
+impl<K: Element, V: Element, O: Element, F: Fn(&K, &V) -> O + Clone + Send + Sync + 'static>
+    PTransform<PCollection<(K, V)>> for MapTuple<K, V, O, F>
 {
     type Output = PCollection<O>;
     fn default_label(&self) -> String {

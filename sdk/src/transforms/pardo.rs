@@ -127,7 +127,10 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
     let mut tagged = Vec::new();
     for t in &tags {
         if t.name == "out" || !names.insert(t.name.clone()) {
-            p.fail(Error::Construction(format!("'{label}' declares the output tag '{}' twice (or uses the reserved name 'out')", t.name)));
+            p.fail(Error::Construction(format!(
+                "'{label}' declares the output tag '{}' twice (or uses the reserved name 'out')",
+                t.name
+            )));
         }
         tagged.push((t.name.clone(), (t.output)(&p, &t.name, bounded, windowing)));
     }
@@ -155,7 +158,9 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
     let f = pd.f;
     let builder: NodeBuilder = Arc::new(move |ctx| {
         let f = match (ctx.from_file, from) {
-            (true, Some(from)) => from(ctx.payload).map_err(|e| Error::graph(ctx.label, format!("bad DoFn payload: {e}")))?,
+            (true, Some(from)) => {
+                from(ctx.payload).map_err(|e| Error::graph(ctx.label, format!("bad DoFn payload: {e}")))?
+            }
             _ => f.clone(),
         };
         let prefix = format!("{}.", ctx.label);

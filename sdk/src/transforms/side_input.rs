@@ -120,7 +120,11 @@ impl<V: ViewKind> SideInput<V> {
     }
 
     /// The value for a main-input element in `main_window`.
-    pub(crate) fn read<'a>(&self, view: &'a SideInputView, main_window: &Window) -> std::result::Result<&'a V::Value, DoFnError> {
+    pub(crate) fn read<'a>(
+        &self,
+        view: &'a SideInputView,
+        main_window: &Window,
+    ) -> std::result::Result<&'a V::Value, DoFnError> {
         let data = view
             .0
             .downcast_ref::<SideData<V::Value>>()

@@ -29,7 +29,9 @@ impl<K: Element, V: Element, F: Fn(&V) -> K + Clone + Send + Sync + 'static> Wit
     }
 }
 
-impl<K: Element, V: Element, F: Fn(&V) -> K + Clone + Send + Sync + 'static> PTransform<PCollection<V>> for WithKeys<K, V, F> {
+impl<K: Element, V: Element, F: Fn(&V) -> K + Clone + Send + Sync + 'static> PTransform<PCollection<V>>
+    for WithKeys<K, V, F>
+{
     type Output = PCollection<(K, V)>;
     fn default_label(&self) -> String {
         "WithKeys".into()

@@ -36,7 +36,9 @@ impl<T: Element, F: Fn(&T) -> Timestamp + Clone + Send + Sync + 'static> WithTim
     }
 }
 
-impl<T: Element, F: Fn(&T) -> Timestamp + Clone + Send + Sync + 'static> PTransform<PCollection<T>> for WithTimestamps<T, F> {
+impl<T: Element, F: Fn(&T) -> Timestamp + Clone + Send + Sync + 'static> PTransform<PCollection<T>>
+    for WithTimestamps<T, F>
+{
     type Output = PCollection<T>;
     fn default_label(&self) -> String {
         "WithTimestamps".into()
