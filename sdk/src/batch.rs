@@ -150,8 +150,8 @@ pub trait BatchCodec: Send + Sync {
     fn decode(&self, bytes: &[u8]) -> Result<Batch>;
     /// An empty batch of this PCollection's type.
     fn empty(&self) -> Batch;
-    /// Encodes each element's value on its own, for comparisons.
-    fn encode_values(&self, batch: &Batch) -> Result<Vec<Vec<u8>>>;
+    /// A fingerprint (hash of the encoding) of each element's value, to detect changes.
+    fn fingerprints(&self, batch: &Batch) -> Result<Vec<u64>>;
 }
 
 pub(crate) struct TypedCodec<T> {
@@ -217,14 +217,15 @@ impl<T: Element> BatchCodec for TypedCodec<T> {
         Batch::new::<T>(Vec::new())
     }
 
-    fn encode_values(&self, batch: &Batch) -> Result<Vec<Vec<u8>>> {
+    fn fingerprints(&self, batch: &Batch) -> Result<Vec<u64>> {
         let values = batch.downcast_ref::<T>()?;
+        let mut buf = Vec::new();
         values
             .iter()
             .map(|v| {
-                let mut buf = Vec::new();
+                buf.clear();
                 self.coder.encode(&v.value, &mut buf).map_err(|e| self.err(e))?;
-                Ok(buf)
+                Ok(crate::element::key_hash(buf.as_slice()))
             })
             .collect()
     }

@@ -82,8 +82,12 @@ impl Executor {
                 (0..self.plan.nodes.len()).filter(|&i| !self.inbox[i].is_empty() && self.sides_complete(i)).collect();
             if !ready.is_empty() {
                 let node = if self.cfg.shuffle { ready[self.rng.random_range(0..ready.len())] } else { ready[0] };
-                let pick = if self.cfg.shuffle { self.rng.random_range(0..self.inbox[node].len()) } else { 0 };
-                let bundle = self.inbox[node].swap_remove(pick);
+                let bundle = if self.cfg.shuffle {
+                    let pick = self.rng.random_range(0..self.inbox[node].len());
+                    self.inbox[node].swap_remove(pick)
+                } else {
+                    self.inbox[node].remove(0)
+                };
                 self.process(node, bundle)?;
                 continue;
             }
@@ -171,7 +175,7 @@ impl Executor {
                     bundle.shuffle(&mut self.rng);
                 }
                 let codec = self.plan.pcollections[self.plan.nodes[node].inputs[0]].codec.clone();
-                let before = if self.cfg.immutability_check { Some(codec.encode_values(&bundle)?) } else { None };
+                let before = if self.cfg.immutability_check { Some(codec.fingerprints(&bundle)?) } else { None };
                 let mut out = Outputs::new(pardo.output_count());
                 let NodeState::ParDo { invoker, sides } = &mut self.state[node] else {
                     return Err(self.broken(node));
@@ -182,7 +186,7 @@ impl Executor {
                 let label = &self.plan.nodes[node].label;
                 self.metrics.merge(label, invoker.take_metrics());
                 if let Some(before) = before {
-                    let after = codec.encode_values(&bundle)?;
+                    let after = codec.fingerprints(&bundle)?;
                     if let Some(i) = before.iter().zip(&after).position(|(a, b)| a != b) {
                         return Err(Error::UserCode {
                             label: label.clone(),
@@ -233,12 +237,7 @@ impl Executor {
             }
             Executable::ParDo(_) | Executable::Flatten => {}
         }
-        // Roots produce everything when "finished"; their consumers run next.
-        let roots_pending = matches!(self.plan.nodes[node].exec, Executable::Impulse | Executable::Read(_));
         self.finished[node] = true;
-        if roots_pending {
-            return Ok(());
-        }
         Ok(())
     }
 
