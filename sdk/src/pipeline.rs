@@ -205,6 +205,32 @@ impl<T: Element> PCollection<T> {
         self.pipeline.pcollection_node(&self.id).map(|n| n.bounded).unwrap_or(true)
     }
     /// Gives the collection its own coder instead of the serde default.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::coder::Coder;
+    /// use beamline::prelude::*;
+    /// /// Encodes a u32 as 4 big-endian bytes.
+    /// struct FixedU32;
+    /// impl Coder<u32> for FixedU32 {
+    ///     fn encode(&self, v: &u32, out: &mut Vec<u8>) -> Result<(), String> {
+    ///         out.extend_from_slice(&v.to_be_bytes());
+    ///         Ok(())
+    ///     }
+    ///     fn decode(&self, b: &[u8]) -> Result<u32, String> {
+    ///         Ok(u32::from_be_bytes(b.try_into().map_err(|_| format!("expected 4 bytes, got {}", b.len()))?))
+    ///     }
+    ///     fn name(&self) -> String {
+    ///         "example:coder:fixed_u32:v1".into()
+    ///     }
+    /// }
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// let xs = p.apply(Create::new(vec![1u32, 70000]));
+    /// xs.set_coder(FixedU32);
+    /// assert_that(&xs.apply(Map::new(|x: &u32| x + 1)), contains_in_any_order(vec![2u32, 70001]));
+    /// assert!(p.graph().pcollections.iter().any(|c| c.coder == "example:coder:fixed_u32:v1"));
+    /// p.run().unwrap();
+    /// ```
     pub fn set_coder(&self, coder: impl Coder<T>) {
         let coder: Arc<dyn Coder<T>> = Arc::new(coder);
         let name = coder.name();

@@ -40,6 +40,31 @@ use crate::window::Window;
 /// let result = p.run().unwrap();
 /// assert_eq!(result.metrics().counter("ParDo(SplitWords)", "words"), Some(2));
 /// ```
+///
+/// A DoFn runs on worker threads, so it must be `Send + Sync`; one holding an
+/// `Rc` does not compile:
+/// ```compile_fail
+/// use beamline::prelude::*;
+/// #[derive(Clone)]
+/// struct Cache(std::rc::Rc<Vec<u8>>);
+/// impl DoFn for Cache {
+///     type In = u8;
+///     type Out = u8;
+///     fn process(&mut self, x: &u8, ctx: &mut ProcessContext<'_, u8>) -> Result<(), DoFnError> {
+///         ctx.emit(*x);
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// Types are checked when transforms are applied: a step expecting `i64`
+/// cannot be applied to a `PCollection<String>`:
+/// ```compile_fail
+/// use beamline::prelude::*;
+/// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+/// let words = p.apply(Create::new(vec!["a".to_string()]));
+/// let _ = words.apply(Map::new(|x: &i64| x + 1));
+/// ```
 pub trait DoFn: Clone + Send + Sync + 'static {
     /// Input element type.
     type In: Element;
