@@ -23,8 +23,10 @@ pub enum Matcher<T> {
     Satisfies(SatisfiesFn<T>),
 }
 
+type CheckFn<T> = dyn Fn(&[T]) -> Result<(), String> + Send + Sync;
+
 /// The function of [`satisfies`].
-pub struct SatisfiesFn<T>(Arc<dyn Fn(&[T]) -> Result<(), String> + Send + Sync>);
+pub struct SatisfiesFn<T>(Arc<CheckFn<T>>);
 
 impl<T> Clone for SatisfiesFn<T> {
     fn clone(&self) -> Self {
