@@ -1,4 +1,21 @@
-//! File IO: text and JSON lines, read by file or glob, written atomically.
+//! File IO: text and JSON lines, read by path or glob (splittable, gzip by
+//! extension) and written as sharded files that appear atomically.
+//!
+//! Reads are `Read` primitives whose payload is the file pattern; writes are
+//! portable composites (Beam's `WriteFiles`: write temporary shards, then
+//! rename them all in one finalizing step).
+
+mod file_sink;
+mod file_source;
+mod read_from_json_lines;
+mod read_from_text;
+mod write_to_json_lines;
+mod write_to_text;
+
+pub use read_from_json_lines::ReadFromJsonLines;
+pub use read_from_text::ReadFromText;
+pub use write_to_json_lines::WriteToJsonLines;
+pub use write_to_text::WriteToText;
 
 /// Writes `bytes` to `path` through a temporary file renamed on success, so a
 /// failure leaves nothing half-written.
