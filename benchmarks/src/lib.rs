@@ -1,1 +1,37 @@
 //! Benchmarks: beamline pipelines against hand-written programs doing the same work.
+//!
+//! Machines here are shared and noisy, so a benchmark never reports one
+//! absolute time alone: every repetition runs the hand-written baseline and
+//! the pipeline (on each [`RunnerSetup`]) back to back, checks that their
+//! outputs agree, and the report gives medians and pipeline/baseline ratios.
+//!
+//! A benchmark is a [`Workload`]: a baseline, a pipeline and a comparison of
+//! their outputs. [`harness::measure`] times any workload on any runner
+//! setup; [`report`] turns the measurements into markdown. Wordcount is the
+//! first workload ([`wordcount::WordCount`]); others (CombinePerKey, a chain
+//! of Maps) and other runners (rayon, timely with `--workers`) are added as
+//! one more `Workload` implementation or one more [`RunnerSetup`].
+//!
+//! # Examples
+//! ```
+//! use beamline_benchmarks::{corpus, harness, wordcount::WordCount, RunnerSetup};
+//! let dir = std::env::temp_dir().join(format!("beamline-bench-doc-{}", std::process::id()));
+//! let c = corpus::ensure(&corpus::CorpusSpec::zipf(20_000), &dir).unwrap();
+//! let m = harness::measure(&WordCount::new(c), &[RunnerSetup::direct()], 1, &dir.join("scratch")).unwrap();
+//! assert_eq!(m.setups.len(), 1);
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+#![deny(missing_docs)]
+
+pub mod corpus;
+mod error;
+pub mod harness;
+pub mod machine;
+pub mod report;
+mod setup;
+pub mod stats;
+pub mod wordcount;
+
+pub use error::{BenchError, Result};
+pub use harness::Workload;
+pub use setup::{linked_runners, RunnerSetup};

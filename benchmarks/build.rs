@@ -1,0 +1,14 @@
+//! Records the compiler's version for the benchmark report.
+
+fn main() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "rustc (unknown version)".into());
+    println!("cargo:rustc-env=BEAMLINE_BENCH_RUSTC={version}");
+    println!("cargo:rerun-if-env-changed=RUSTC");
+}

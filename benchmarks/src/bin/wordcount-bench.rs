@@ -1,0 +1,102 @@
+//! Wordcount benchmark: the beamline pipeline against a hand-written count.
+//!
+//! `cargo run --release -p beamline-benchmarks --bin wordcount-bench -- [--sizes 16,64,256] [--reps 3] [--quick]`
+//!
+//! Generates (or reuses) the Zipf corpora under `bench-data/`, runs every
+//! repetition of baseline and pipeline back to back, verifies every pipeline
+//! output, prints a markdown report and writes it to `benchmarks/RESULTS.md`.
+
+use anyhow::Context;
+use beamline_benchmarks::corpus::{self, CorpusSpec};
+use beamline_benchmarks::machine::{load_average, Machine};
+use beamline_benchmarks::report::{self, Report};
+use beamline_benchmarks::wordcount::WordCount;
+use beamline_benchmarks::{harness, RunnerSetup};
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Bytes of the quick mode's corpus.
+const QUICK_BYTES: u64 = 200 * 1024;
+
+#[derive(Parser, Debug)]
+#[command(name = "wordcount-bench", about = "Wordcount: beamline pipeline vs a hand-written program, same run")]
+struct Args {
+    /// Corpus sizes in MiB, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
+    sizes: Vec<u64>,
+    /// Repetitions per size (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Tiny input (200 KiB), one repetition, outputs checked; writes no results file unless --results is given.
+    #[arg(long)]
+    quick: bool,
+    /// Runner setups to measure, comma-separated (direct, direct-unchecked).
+    #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
+    setups: Vec<String>,
+    /// Where corpora are generated and cached.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The markdown results file (default: benchmarks/RESULTS.md; not written in --quick mode unless given).
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Do not write a results file.
+    #[arg(long)]
+    no_results: bool,
+    /// Only generate (or check) the corpora, measure nothing.
+    #[arg(long)]
+    prepare_only: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| root.join("bench-data"));
+    let setups = args.setups.iter().map(|n| RunnerSetup::by_name(n)).collect::<Result<Vec<_>, _>>()?;
+    let machine = Machine::describe();
+    if machine.profile != "release" {
+        eprintln!("warning: built without optimizations; build with --release to measure");
+    }
+    let (specs, reps) = if args.quick {
+        (vec![CorpusSpec::zipf(QUICK_BYTES)], 1)
+    } else {
+        (args.sizes.iter().map(|&mb| CorpusSpec::zipf_mb(mb)).collect(), args.reps)
+    };
+    let scratch = data_dir.join(format!("scratch-{}", std::process::id()));
+    let mut measurements = Vec::new();
+    for spec in &specs {
+        eprintln!("corpus {} ...", spec.file_name());
+        let (c, sample) = beamline_benchmarks::stats::time(|| corpus::ensure(spec, &data_dir));
+        let c = c.with_context(|| format!("preparing the corpus in {}", data_dir.display()))?;
+        eprintln!("  ready in {:.1} s: {} words, {} distinct", sample.wall.as_secs_f64(), c.words, c.distinct);
+        if args.prepare_only {
+            continue;
+        }
+        measurements.push(harness::measure(&WordCount::new(c), &setups, reps, &scratch)?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    if args.prepare_only {
+        return Ok(());
+    }
+    let command = format!(
+        "cargo run --release -p beamline-benchmarks --bin wordcount-bench --{}",
+        std::env::args().skip(1).map(|a| format!(" {a}")).collect::<String>()
+    );
+    let text = report::render(&Report {
+        title: "Benchmark results",
+        command,
+        machine: &machine,
+        load_after: load_average(),
+        measurements: &measurements,
+    });
+    println!("{text}");
+    let results = match (&args.results, args.quick || args.no_results) {
+        (Some(p), _) if !args.no_results => Some(p.clone()),
+        (None, false) => Some(root.join("benchmarks").join("RESULTS.md")),
+        _ => None,
+    };
+    if let Some(path) = results {
+        report::write_keeping_notes(&path, &text)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The harness: time a workload's baseline and pipeline in the same run,
+//! repetition after repetition, and check every pipeline output.
+
+use crate::error::{BenchError, Result};
+use crate::setup::RunnerSetup;
+use crate::stats::{self, median, Sample, Summary};
+use std::path::Path;
+
+/// One benchmark: a hand-written baseline and a pipeline doing the same work.
+///
+/// Both write their result under a directory they are given; `verify`
+/// compares the two results and fails loudly on any difference.
+pub trait Workload {
+    /// Name in reports (`wordcount 16 MiB`).
+    fn name(&self) -> String;
+    /// The input in one line, for the report.
+    fn input_description(&self) -> String;
+    /// Units of work done by one run (words for wordcount).
+    fn items(&self) -> u64;
+    /// What the units are called (`words`).
+    fn unit(&self) -> &'static str;
+    /// Runs the hand-written program, writing its output under `out_dir`.
+    fn run_baseline(&self, out_dir: &Path) -> Result<()>;
+    /// Runs the pipeline on `setup`, writing its output under `out_dir`.
+    fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()>;
+    /// Fails unless the pipeline's output in `pipeline_dir` equals the baseline's in `baseline_dir`.
+    fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()>;
+}
+
+/// Measurements of one workload: the baseline and each setup, one sample per repetition.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// The workload's name.
+    pub workload: String,
+    /// Its input.
+    pub input: String,
+    /// Units of work per run.
+    pub items: u64,
+    /// What the units are called.
+    pub unit: &'static str,
+    /// Baseline samples, one per repetition.
+    pub baseline: Vec<Sample>,
+    /// Each setup with its samples, in the same repetition order.
+    pub setups: Vec<(RunnerSetup, Vec<Sample>)>,
+}
+
+/// One setup compared with the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// The setup's times.
+    pub pipeline: Summary,
+    /// The baseline's times.
+    pub baseline: Summary,
+    /// Median pipeline wall time over median baseline wall time.
+    pub ratio_of_medians: f64,
+    /// Median over repetitions of (pipeline time / baseline time of the same
+    /// repetition): robust to slow drifts of the machine's load.
+    pub median_paired_ratio: f64,
+    /// Units per second of the pipeline, from its median time.
+    pub pipeline_rate: f64,
+    /// Units per second of the baseline, from its median time.
+    pub baseline_rate: f64,
+}
+
+impl Measurement {
+    /// The comparison of setup `i` with the baseline; `None` without samples.
+    pub fn compare(&self, i: usize) -> Option<Comparison> {
+        let (_, samples) = self.setups.get(i)?;
+        let pipeline = Summary::of(samples)?;
+        let baseline = Summary::of(&self.baseline)?;
+        let paired: Vec<f64> = samples
+            .iter()
+            .zip(&self.baseline)
+            .map(|(p, b)| p.wall.as_secs_f64() / b.wall.as_secs_f64().max(1e-9))
+            .collect();
+        Some(Comparison {
+            pipeline,
+            baseline,
+            ratio_of_medians: pipeline.median / baseline.median.max(1e-9),
+            median_paired_ratio: median(&paired)?,
+            pipeline_rate: self.items as f64 / pipeline.median.max(1e-9),
+            baseline_rate: self.items as f64 / baseline.median.max(1e-9),
+        })
+    }
+}
+
+/// Runs `reps` repetitions of the workload: in each, the baseline and then
+/// every setup, back to back; after each pipeline run (untimed) its output is
+/// verified against the baseline's. Outputs live under `scratch`, which is
+/// emptied of them at the end. Progress goes to stderr.
+pub fn measure(workload: &dyn Workload, setups: &[RunnerSetup], reps: usize, scratch: &Path) -> Result<Measurement> {
+    if reps == 0 {
+        return Err(BenchError::Invalid("--reps must be at least 1".into()));
+    }
+    let mut m = Measurement {
+        workload: workload.name(),
+        input: workload.input_description(),
+        items: workload.items(),
+        unit: workload.unit(),
+        baseline: Vec::new(),
+        setups: setups.iter().map(|s| (s.clone(), Vec::new())).collect(),
+    };
+    let base_dir = scratch.join("baseline");
+    let progress = |rep: usize, what: &str, s: &Sample, note: &str| {
+        let secs = s.wall.as_secs_f64();
+        let rate = workload.items() as f64 / secs.max(1e-9);
+        eprintln!(
+            "  {} rep {rep}/{reps} {what:<18} {secs:>8.3} s  {rate:>12.0} {}/s{note}",
+            workload.name(),
+            workload.unit()
+        );
+    };
+    for rep in 1..=reps {
+        fresh_dir(&base_dir)?;
+        let (r, sample) = stats::time(|| workload.run_baseline(&base_dir));
+        r?;
+        progress(rep, "baseline", &sample, "");
+        m.baseline.push(sample);
+        for (setup, samples) in &mut m.setups {
+            let dir = scratch.join(&setup.name);
+            fresh_dir(&dir)?;
+            let (r, sample) = stats::time(|| workload.run_pipeline(setup, &dir));
+            r?;
+            workload.verify(setup, &base_dir, &dir)?;
+            progress(rep, &setup.name, &sample, "  (output verified)");
+            samples.push(sample);
+            remove_dir(&dir)?;
+        }
+    }
+    remove_dir(&base_dir)?;
+    Ok(m)
+}
+
+fn fresh_dir(dir: &Path) -> Result<()> {
+    remove_dir(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(BenchError::io(dir, e)),
+    }
+}

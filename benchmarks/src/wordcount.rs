@@ -1,0 +1,197 @@
+//! Wordcount: the examples crate's `count_words` pipeline against a
+//! hand-written single-threaded count.
+//!
+//! Both read the same corpus file and write `word: count` lines; the
+//! pipeline's lines, sorted, must equal the baseline's.
+
+use crate::corpus::{self, Corpus, CorpusSpec};
+use crate::error::{BenchError, Result};
+use crate::harness::{self, Measurement, Workload};
+use crate::setup::{linked_runners, RunnerSetup};
+use beamline::io::{ReadFromText, WriteToText};
+use beamline::Pipeline;
+use rustc_hash::FxHashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The name (prefix) of the output files in an output directory.
+const OUTPUT: &str = "counts";
+
+/// Wordcount over one corpus file.
+#[derive(Debug, Clone)]
+pub struct WordCount {
+    corpus: Corpus,
+}
+
+impl WordCount {
+    /// Wordcount over `corpus`.
+    pub fn new(corpus: Corpus) -> Self {
+        WordCount { corpus }
+    }
+
+    /// The corpus.
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+}
+
+impl Workload for WordCount {
+    fn name(&self) -> String {
+        format!("wordcount {}", size_label(self.corpus.spec.bytes))
+    }
+
+    fn input_description(&self) -> String {
+        let c = &self.corpus;
+        format!(
+            "{} bytes, {} lines, {} words, {} distinct (vocabulary {}, Zipf s={}, {}–{} words/line, seed {})",
+            c.bytes,
+            c.lines,
+            c.words,
+            c.distinct,
+            c.spec.vocabulary,
+            c.spec.exponent,
+            c.spec.min_words_per_line,
+            c.spec.max_words_per_line,
+            c.spec.seed
+        )
+    }
+
+    fn items(&self) -> u64 {
+        self.corpus.words
+    }
+
+    fn unit(&self) -> &'static str {
+        "words"
+    }
+
+    fn run_baseline(&self, out_dir: &Path) -> Result<()> {
+        baseline(&self.corpus.path, &out_dir.join(OUTPUT))
+    }
+
+    fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()> {
+        pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup)
+    }
+
+    fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()> {
+        let mismatch =
+            |detail: String| BenchError::Mismatch { workload: self.name(), setup: setup.name.clone(), detail };
+        let expected = sorted_lines(baseline_dir)?;
+        let actual = sorted_lines(pipeline_dir)?;
+        let total: u64 = expected.iter().filter_map(|l| l.rsplit_once(": ")?.1.parse::<u64>().ok()).sum();
+        if total != self.corpus.words || expected.len() as u64 != self.corpus.distinct {
+            return Err(mismatch(format!(
+                "the baseline counted {total} words in {} lines; the corpus has {} words, {} distinct",
+                expected.len(),
+                self.corpus.words,
+                self.corpus.distinct
+            )));
+        }
+        if expected != actual {
+            let first =
+                expected.iter().zip(&actual).position(|(a, b)| a != b).unwrap_or(expected.len().min(actual.len()));
+            return Err(mismatch(format!(
+                "baseline wrote {} lines, pipeline {}; first difference at sorted line {}: baseline {:?}, pipeline {:?}",
+                expected.len(),
+                actual.len(),
+                first + 1,
+                expected.get(first),
+                actual.get(first)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The hand-written program: read the file, split on ASCII whitespace, count
+/// in an FxHashMap of byte slices, write `word: count` lines to `output`.
+///
+/// # Examples
+/// ```
+/// let dir = std::env::temp_dir().join(format!("beamline-baseline-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("in.txt"), "b a\nb\n").unwrap();
+/// beamline_benchmarks::wordcount::baseline(&dir.join("in.txt"), &dir.join("out")).unwrap();
+/// let mut lines: Vec<String> = std::fs::read_to_string(dir.join("out")).unwrap().lines().map(String::from).collect();
+/// lines.sort();
+/// assert_eq!(lines, ["a: 1", "b: 2"]);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn baseline(input: &Path, output: &Path) -> Result<()> {
+    let bytes = std::fs::read(input).map_err(|e| BenchError::io(input, e))?;
+    let mut counts: FxHashMap<&[u8], u64> = FxHashMap::default();
+    for word in bytes.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()) {
+        *counts.entry(word).or_insert(0) += 1;
+    }
+    let mut out = Vec::with_capacity(counts.len() * 16);
+    for (word, count) in &counts {
+        out.extend_from_slice(word);
+        // Writing to a Vec cannot fail.
+        let _ = writeln!(out, ": {count}");
+    }
+    std::fs::write(output, out).map_err(|e| BenchError::io(output, e))
+}
+
+/// The pipeline, as the examples' wordcount program builds it:
+/// `ReadLines` ([`ReadFromText`]) → [`beamline_examples::count_words`] →
+/// [`beamline_examples::format_counts`] (`word: count`) → `WriteCounts`
+/// ([`WriteToText`], one shard), run on the runner `setup` names.
+pub fn pipeline(input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Result<()> {
+    let p = Pipeline::new(setup.options(), linked_runners());
+    let lines = p.apply_named("ReadLines", ReadFromText::new(input.display().to_string()));
+    let counts = beamline_examples::count_words(lines);
+    let _files = beamline_examples::format_counts(counts)
+        .apply_named("WriteCounts", WriteToText::new(output_prefix.display().to_string()));
+    p.run().map_err(|source| BenchError::Pipeline { setup: setup.name.clone(), source })?;
+    Ok(())
+}
+
+/// Every line of every output file in `dir` (files named `counts*`), sorted.
+fn sorted_lines(dir: &Path) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| BenchError::io(dir, e))?;
+    let mut files = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| BenchError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.starts_with(OUTPUT) || name.contains(".beamline-tmp-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| BenchError::io(entry.path(), e))?;
+        lines.extend(text.lines().map(str::to_string));
+        files += 1;
+    }
+    if files == 0 {
+        return Err(BenchError::Invalid(format!("no output file '{OUTPUT}*' in {}", dir.display())));
+    }
+    lines.sort_unstable();
+    Ok(lines)
+}
+
+/// `16 MiB`, `200 KiB`, `1234 B`.
+pub fn size_label(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.0} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// The quick check: a ~200 KB corpus in `dir`, one repetition on every setup,
+/// outputs compared. No timing is asserted; the measurement is returned.
+///
+/// # Examples
+/// ```
+/// let dir = std::env::temp_dir().join(format!("beamline-quick-doc-{}", std::process::id()));
+/// let m = beamline_benchmarks::wordcount::quick_check(&dir, 20_000).unwrap();
+/// assert_eq!(m.len(), 1);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn quick_check(dir: &Path, bytes: u64) -> Result<Vec<Measurement>> {
+    let corpus = corpus::ensure(&CorpusSpec::zipf(bytes), dir)?;
+    let m = harness::measure(&WordCount::new(corpus), &RunnerSetup::all(), 1, &dir.join("scratch"))?;
+    Ok(vec![m])
+}
