@@ -1,0 +1,41 @@
+//! The tests, by area. Each module's `tests()` lists its tests with their
+//! capability tags; [`all`] collects them.
+
+use crate::harness::Test;
+
+mod combine;
+mod construction;
+mod create;
+mod direct;
+mod elementwise;
+mod flatten;
+mod group_by_key;
+mod metrics;
+mod pardo;
+mod random;
+mod side_inputs;
+mod windowing;
+
+/// Every test of the suite, in report order.
+pub(crate) fn all() -> Vec<Test> {
+    let groups = [
+        create::tests(),
+        pardo::tests(),
+        side_inputs::tests(),
+        elementwise::tests(),
+        group_by_key::tests(),
+        flatten::tests(),
+        combine::tests(),
+        windowing::tests(),
+        metrics::tests(),
+        construction::tests(),
+        direct::tests(),
+        random::tests(),
+    ];
+    let all: Vec<Test> = groups.into_iter().flatten().collect();
+    let mut seen = std::collections::HashSet::new();
+    for t in &all {
+        assert!(seen.insert(t.name.clone()), "two conformance tests are named '{}'", t.name);
+    }
+    all
+}
