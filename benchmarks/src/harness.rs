@@ -84,11 +84,139 @@ impl Measurement {
     }
 }
 
+/// What one timed run executes: the hand-written baseline or the pipeline on a setup.
+#[derive(Debug, Clone, Copy)]
+pub enum Variant<'a> {
+    /// The hand-written program.
+    Baseline,
+    /// The pipeline on a runner setup.
+    Pipeline(&'a RunnerSetup),
+}
+
+impl Variant<'_> {
+    /// `baseline` or the setup's name (what `--child-variant` takes).
+    pub fn name(&self) -> &str {
+        match self {
+            Variant::Baseline => "baseline",
+            Variant::Pipeline(s) => &s.name,
+        }
+    }
+
+    /// Runs it in this process, untimed.
+    pub fn run(&self, workload: &dyn Workload, out_dir: &Path) -> Result<()> {
+        match self {
+            Variant::Baseline => workload.run_baseline(out_dir),
+            Variant::Pipeline(s) => workload.run_pipeline(s, out_dir),
+        }
+    }
+}
+
+/// How each timed run is executed.
+pub trait Executor {
+    /// Runs `variant` of `workload` with its output under `out_dir` and measures it.
+    fn run(&self, workload: &dyn Workload, variant: Variant<'_>, out_dir: &Path) -> Result<Sample>;
+}
+
+/// Every run in this process, one after the other: quick, but a run inherits
+/// the heap the previous ones left (freed memory not returned to the OS makes
+/// later runs fault in fewer fresh pages, and the peak-RSS figure includes
+/// what earlier runs retained). For tests and quick checks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InProcess;
+
+impl Executor for InProcess {
+    fn run(&self, workload: &dyn Workload, variant: Variant<'_>, out_dir: &Path) -> Result<Sample> {
+        let (r, sample) = stats::time(|| variant.run(workload, out_dir));
+        r.map(|()| sample)
+    }
+}
+
+/// Every run in a fresh child process: `program args... --child-variant NAME
+/// --child-out DIR`. The child rebuilds the same workload from `args`, calls
+/// [`child_main`], and reports its sample on stdout; so every run starts from
+/// a clean heap, whatever ran before it, as a user's program does.
+#[derive(Debug, Clone)]
+pub struct Subprocess {
+    /// The program to run (usually the benchmark's own executable).
+    pub program: std::path::PathBuf,
+    /// Arguments that make the child rebuild the same workload.
+    pub args: Vec<String>,
+}
+
+/// The line prefix a child reports its sample with.
+const SAMPLE_PREFIX: &str = "beamline-bench-sample";
+
+impl Executor for Subprocess {
+    fn run(&self, workload: &dyn Workload, variant: Variant<'_>, out_dir: &Path) -> Result<Sample> {
+        let out = std::process::Command::new(&self.program)
+            .args(&self.args)
+            .arg("--child-variant")
+            .arg(variant.name())
+            .arg("--child-out")
+            .arg(out_dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| BenchError::io(&self.program, e))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find_map(|l| l.strip_prefix(SAMPLE_PREFIX));
+        match (out.status.success(), line.and_then(parse_sample)) {
+            (true, Some(sample)) => Ok(sample),
+            _ => Err(BenchError::Invalid(format!(
+                "{} on {}: the child process failed ({}); its output: {}",
+                variant.name(),
+                workload.name(),
+                out.status,
+                stdout.trim()
+            ))),
+        }
+    }
+}
+
+/// The body of a child process started by [`Subprocess`]: runs `variant` (by
+/// name: `baseline` or a setup of `setups`) and prints its sample on stdout.
+pub fn child_main(workload: &dyn Workload, setups: &[RunnerSetup], variant: &str, out_dir: &Path) -> Result<()> {
+    let v = if variant == "baseline" {
+        Variant::Baseline
+    } else {
+        Variant::Pipeline(
+            setups
+                .iter()
+                .find(|s| s.name == variant)
+                .ok_or_else(|| BenchError::Invalid(format!("unknown variant '{variant}' for the child process")))?,
+        )
+    };
+    let s = InProcess.run(workload, v, out_dir)?;
+    println!(
+        "{SAMPLE_PREFIX} wall_ns={} cpu_ns={} peak_rss={}",
+        s.wall.as_nanos(),
+        s.cpu.map(|c| c.as_nanos().to_string()).unwrap_or_default(),
+        s.peak_rss.map(|b| b.to_string()).unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn parse_sample(line: &str) -> Option<Sample> {
+    let field =
+        |name: &str| line.split_whitespace().find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix('=')));
+    let nanos = |v: &str| v.parse::<u64>().ok().map(std::time::Duration::from_nanos);
+    Some(Sample {
+        wall: nanos(field("wall_ns")?)?,
+        cpu: field("cpu_ns").and_then(nanos),
+        peak_rss: field("peak_rss").and_then(|v| v.parse().ok()),
+    })
+}
+
 /// Runs `reps` repetitions of the workload: in each, the baseline and then
-/// every setup, back to back; after each pipeline run (untimed) its output is
-/// verified against the baseline's. Outputs live under `scratch`, which is
-/// emptied of them at the end. Progress goes to stderr.
-pub fn measure(workload: &dyn Workload, setups: &[RunnerSetup], reps: usize, scratch: &Path) -> Result<Measurement> {
+/// every setup, back to back, each run by `executor`; after each pipeline run
+/// (untimed) its output is verified against the baseline's. Outputs live
+/// under `scratch`, which is emptied of them at the end. Progress goes to stderr.
+pub fn measure(
+    workload: &dyn Workload,
+    setups: &[RunnerSetup],
+    reps: usize,
+    scratch: &Path,
+    executor: &dyn Executor,
+) -> Result<Measurement> {
     if reps == 0 {
         return Err(BenchError::Invalid("--reps must be at least 1".into()));
     }
@@ -112,15 +240,13 @@ pub fn measure(workload: &dyn Workload, setups: &[RunnerSetup], reps: usize, scr
     };
     for rep in 1..=reps {
         fresh_dir(&base_dir)?;
-        let (r, sample) = stats::time(|| workload.run_baseline(&base_dir));
-        r?;
+        let sample = executor.run(workload, Variant::Baseline, &base_dir)?;
         progress(rep, "baseline", &sample, "");
         m.baseline.push(sample);
         for (setup, samples) in &mut m.setups {
             let dir = scratch.join(&setup.name);
             fresh_dir(&dir)?;
-            let (r, sample) = stats::time(|| workload.run_pipeline(setup, &dir));
-            r?;
+            let sample = executor.run(workload, Variant::Pipeline(setup), &dir)?;
             workload.verify(setup, &base_dir, &dir)?;
             progress(rep, &setup.name, &sample, "  (output verified)");
             samples.push(sample);

@@ -7,17 +7,21 @@
 //!
 //! A benchmark is a [`Workload`]: a baseline, a pipeline and a comparison of
 //! their outputs. [`harness::measure`] times any workload on any runner
-//! setup; [`report`] turns the measurements into markdown. Wordcount is the
+//! setup, each run in a fresh child process ([`harness::Subprocess`], so no
+//! run inherits another's heap) or in this one ([`harness::InProcess`], for
+//! tests); [`report`] turns the measurements into markdown. Wordcount is the
 //! first workload ([`wordcount::WordCount`]); others (CombinePerKey, a chain
 //! of Maps) and other runners (rayon, timely with `--workers`) are added as
 //! one more `Workload` implementation or one more [`RunnerSetup`].
 //!
 //! # Examples
 //! ```
-//! use beamline_benchmarks::{corpus, harness, wordcount::WordCount, RunnerSetup};
+//! use beamline_benchmarks::harness::{self, InProcess};
+//! use beamline_benchmarks::{corpus, wordcount::WordCount, RunnerSetup};
 //! let dir = std::env::temp_dir().join(format!("beamline-bench-doc-{}", std::process::id()));
 //! let c = corpus::ensure(&corpus::CorpusSpec::zipf(20_000), &dir).unwrap();
-//! let m = harness::measure(&WordCount::new(c), &[RunnerSetup::direct()], 1, &dir.join("scratch")).unwrap();
+//! let wc = WordCount::new(c);
+//! let m = harness::measure(&wc, &[RunnerSetup::direct()], 1, &dir.join("scratch"), &InProcess).unwrap();
 //! assert_eq!(m.setups.len(), 1);
 //! std::fs::remove_dir_all(&dir).unwrap();
 //! ```

@@ -180,8 +180,8 @@ pub fn size_label(bytes: u64) -> String {
     }
 }
 
-/// The quick check: a ~200 KB corpus in `dir`, one repetition on every setup,
-/// outputs compared. No timing is asserted; the measurement is returned.
+/// The quick check: a corpus of about `bytes` bytes in `dir`, one repetition
+/// on every setup in this process, outputs compared. No timing is asserted; the measurement is returned.
 ///
 /// # Examples
 /// ```
@@ -192,6 +192,7 @@ pub fn size_label(bytes: u64) -> String {
 /// ```
 pub fn quick_check(dir: &Path, bytes: u64) -> Result<Vec<Measurement>> {
     let corpus = corpus::ensure(&CorpusSpec::zipf(bytes), dir)?;
-    let m = harness::measure(&WordCount::new(corpus), &RunnerSetup::all(), 1, &dir.join("scratch"))?;
+    let wc = WordCount::new(corpus);
+    let m = harness::measure(&wc, &RunnerSetup::all(), 1, &dir.join("scratch"), &harness::InProcess)?;
     Ok(vec![m])
 }

@@ -3,15 +3,17 @@
 //! `cargo run --release -p beamline-benchmarks --bin wordcount-bench -- [--sizes 16,64,256] [--reps 3] [--quick]`
 //!
 //! Generates (or reuses) the Zipf corpora under `bench-data/`, runs every
-//! repetition of baseline and pipeline back to back, verifies every pipeline
-//! output, prints a markdown report and writes it to `benchmarks/RESULTS.md`.
+//! repetition of baseline and pipeline back to back, each in a fresh child
+//! process of this program, verifies every pipeline output, prints a markdown
+//! report and writes it to `benchmarks/RESULTS.md`.
 
 use anyhow::Context;
 use beamline_benchmarks::corpus::{self, CorpusSpec};
+use beamline_benchmarks::harness::{self, Executor, InProcess, Subprocess};
 use beamline_benchmarks::machine::{load_average, Machine};
 use beamline_benchmarks::report::{self, Report};
 use beamline_benchmarks::wordcount::WordCount;
-use beamline_benchmarks::{harness, RunnerSetup};
+use beamline_benchmarks::RunnerSetup;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -27,16 +29,20 @@ struct Args {
     /// Repetitions per size (medians are reported).
     #[arg(long, default_value_t = 3)]
     reps: usize,
-    /// Tiny input (200 KiB), one repetition, outputs checked; writes no results file unless --results is given.
+    /// Tiny input (200 KiB), one repetition in this process, outputs checked; writes no results file unless
+    /// --results is given.
     #[arg(long)]
     quick: bool,
     /// Runner setups to measure, comma-separated (direct, direct-unchecked).
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
-    /// Where corpora are generated and cached.
+    /// Run every measured run in this process instead of a fresh child process each.
+    #[arg(long)]
+    in_process: bool,
+    /// Where corpora are generated and cached [default: bench-data/ at the repository root].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// The markdown results file (default: benchmarks/RESULTS.md; not written in --quick mode unless given).
+    /// The markdown results file [default: benchmarks/RESULTS.md; not written in --quick mode unless given].
     #[arg(long)]
     results: Option<PathBuf>,
     /// Do not write a results file.
@@ -45,6 +51,15 @@ struct Args {
     /// Only generate (or check) the corpora, measure nothing.
     #[arg(long)]
     prepare_only: bool,
+    /// Internal: run one variant (baseline or a setup) in this child process.
+    #[arg(long, hide = true, requires_all = ["child_out", "child_bytes"])]
+    child_variant: Option<String>,
+    /// Internal: the child's output directory.
+    #[arg(long, hide = true)]
+    child_out: Option<PathBuf>,
+    /// Internal: the child's corpus size in bytes.
+    #[arg(long, hide = true)]
+    child_bytes: Option<u64>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +67,11 @@ fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let data_dir = args.data_dir.clone().unwrap_or_else(|| root.join("bench-data"));
     let setups = args.setups.iter().map(|n| RunnerSetup::by_name(n)).collect::<Result<Vec<_>, _>>()?;
+    if let (Some(variant), Some(out), Some(bytes)) = (&args.child_variant, &args.child_out, args.child_bytes) {
+        let c = corpus::ensure(&CorpusSpec::zipf(bytes), &data_dir)?;
+        harness::child_main(&WordCount::new(c), &RunnerSetup::all(), variant, out)?;
+        return Ok(());
+    }
     let machine = Machine::describe();
     if machine.profile != "release" {
         eprintln!("warning: built without optimizations; build with --release to measure");
@@ -62,6 +82,7 @@ fn main() -> anyhow::Result<()> {
         (args.sizes.iter().map(|&mb| CorpusSpec::zipf_mb(mb)).collect(), args.reps)
     };
     let scratch = data_dir.join(format!("scratch-{}", std::process::id()));
+    let program = std::env::current_exe().context("finding this program to start child processes")?;
     let mut measurements = Vec::new();
     for spec in &specs {
         eprintln!("corpus {} ...", spec.file_name());
@@ -71,7 +92,17 @@ fn main() -> anyhow::Result<()> {
         if args.prepare_only {
             continue;
         }
-        measurements.push(harness::measure(&WordCount::new(c), &setups, reps, &scratch)?);
+        let child = Subprocess {
+            program: program.clone(),
+            args: vec![
+                "--data-dir".into(),
+                data_dir.display().to_string(),
+                "--child-bytes".into(),
+                spec.bytes.to_string(),
+            ],
+        };
+        let executor: &dyn Executor = if args.quick || args.in_process { &InProcess } else { &child };
+        measurements.push(harness::measure(&WordCount::new(c), &setups, reps, &scratch, executor)?);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     if args.prepare_only {
@@ -85,6 +116,8 @@ fn main() -> anyhow::Result<()> {
         title: "Benchmark results",
         command,
         machine: &machine,
+        revision: revision(&root),
+        isolation: if args.quick || args.in_process { "in process" } else { "a fresh child process per run" },
         load_after: load_average(),
         measurements: &measurements,
     });
@@ -99,4 +132,23 @@ fn main() -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The repository's commit, and whether the working tree had uncommitted changes.
+fn revision(root: &std::path::Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match (git(&["rev-parse", "--short", "HEAD"]), git(&["status", "--porcelain", "--untracked-files=no"])) {
+        (Some(head), Some(status)) if status.is_empty() => format!("commit {head}"),
+        (Some(head), Some(_)) => format!("commit {head} + uncommitted changes"),
+        _ => "an unknown revision".into(),
+    }
 }
