@@ -100,6 +100,43 @@ pub struct PCollectionNode {
     pub windowing: WindowingStrategy,
 }
 
+/// The key of a payload that JSON cannot hold exactly (NaN, 128-bit integers,
+/// ...): such a value travels as hex-encoded postcard bytes instead.
+const BINARY_PAYLOAD: &str = "beamline:postcard_hex";
+
+/// Turns a value into a payload: readable JSON when JSON holds it exactly
+/// (checked by reading it back), hex-encoded postcard bytes otherwise.
+pub(crate) fn to_payload<T: Serialize + serde::de::DeserializeOwned>(v: &T) -> std::result::Result<serde_json::Value, String> {
+    let exact = postcard::to_allocvec(v).map_err(|e| e.to_string())?;
+    if let Ok(json) = serde_json::to_value(v) {
+        if let Ok(back) = serde_json::from_value::<T>(json.clone()) {
+            if postcard::to_allocvec(&back).ok().as_deref() == Some(exact.as_slice()) {
+                return Ok(json);
+            }
+        }
+    }
+    let hex: String = exact.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(serde_json::json!({ BINARY_PAYLOAD: hex }))
+}
+
+/// Reads a payload written by [`to_payload`].
+pub(crate) fn from_payload<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> std::result::Result<T, String> {
+    match v.as_object().and_then(|o| o.get(BINARY_PAYLOAD)).and_then(|h| h.as_str()) {
+        Some(hex) => {
+            if hex.len() % 2 != 0 || !hex.is_ascii() {
+                return Err("binary payload is not hex".into());
+            }
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                .collect::<std::result::Result<Vec<u8>, _>>()
+                .map_err(|e| format!("binary payload is not hex: {e}"))?;
+            postcard::from_bytes(&bytes).map_err(|e| e.to_string())
+        }
+        None => serde_json::from_value(v.clone()).map_err(|e| e.to_string()),
+    }
+}
+
 impl PipelineGraph {
     /// The graph as pretty JSON.
     pub fn to_json(&self) -> Result<String> {

@@ -43,6 +43,7 @@ struct State {
     pcollections: Vec<PCollectionNode>,
     registry: Registry,
     closures: HashSet<String>,
+    lazy_payloads: HashMap<String, LazyPayload>,
     labels: HashSet<String>,
     derived: HashMap<String, usize>,
     scope: Vec<usize>,
@@ -246,12 +247,17 @@ fn codec_builder<T: Element>(coder: Arc<dyn Coder<T>>) -> crate::plan::CodecBuil
     Arc::new(move |label: &str| Arc::new(TypedCodec { coder: coder.clone(), label: label.to_string() }))
 }
 
+/// A payload computed only when the graph is written.
+pub(crate) type LazyPayload = Arc<dyn Fn() -> std::result::Result<serde_json::Value, String> + Send + Sync>;
+
 /// What a primitive records about itself when it expands.
 pub(crate) struct Primitive {
     pub(crate) urn: &'static str,
     /// Registry key; `None` for Impulse and Flatten.
     pub(crate) function: Option<String>,
     pub(crate) payload: serde_json::Value,
+    /// Replaces `payload` when the graph is written (for large payloads).
+    pub(crate) lazy_payload: Option<LazyPayload>,
     pub(crate) inputs: Vec<String>,
     pub(crate) side_inputs: Vec<String>,
     pub(crate) outputs: Vec<String>,
@@ -272,6 +278,7 @@ impl Pipeline {
                 pcollections: Vec::new(),
                 registry: Registry::default(),
                 closures: HashSet::new(),
+                lazy_payloads: HashMap::new(),
                 labels: HashSet::new(),
                 derived: HashMap::new(),
                 scope: Vec::new(),
@@ -446,6 +453,9 @@ impl Pipeline {
         if !prim.portable {
             s.closures.insert(label.clone());
         }
+        if let Some(lazy) = prim.lazy_payload {
+            s.lazy_payloads.insert(label.clone(), lazy);
+        }
         let n = &mut s.transforms[i];
         n.urn = prim.urn.to_string();
         n.function = prim.function;
@@ -462,12 +472,29 @@ impl Pipeline {
 
     /// The portable graph of everything applied so far.
     pub fn graph(&self) -> PipelineGraph {
+        self.graph_with_payloads().unwrap_or_else(|_| self.graph_in_process())
+    }
+
+    /// The graph without the payloads that are computed only for writing it
+    /// (builders of an in-process run use the state they captured).
+    fn graph_in_process(&self) -> PipelineGraph {
         let s = self.state.borrow();
         PipelineGraph {
             version: GRAPH_VERSION.to_string(),
             transforms: s.transforms.clone(),
             pcollections: s.pcollections.clone(),
         }
+    }
+
+    fn graph_with_payloads(&self) -> Result<PipelineGraph> {
+        let mut g = self.graph_in_process();
+        let s = self.state.borrow();
+        for t in &mut g.transforms {
+            if let Some(lazy) = s.lazy_payloads.get(&t.label) {
+                t.payload = lazy().map_err(|e| Error::graph(&t.label, format!("cannot serialize the payload: {e}")))?;
+            }
+        }
+        Ok(g)
     }
 
     /// The graph as JSON, failing if a step holds a Rust closure.
@@ -485,7 +512,7 @@ impl Pipeline {
             ));
         }
         drop(s);
-        self.graph().to_json()
+        self.graph_with_payloads()?.to_json()
     }
 
     /// The plan runners execute: from the code's graph, or the `--graph` file.
@@ -512,7 +539,7 @@ impl Pipeline {
                 })?;
                 ExecutionPlan::build(graph, &registry, true)
             }
-            None => ExecutionPlan::build(self.graph(), &registry, false),
+            None => ExecutionPlan::build(self.graph_in_process(), &registry, false),
         }
     }
 

@@ -66,6 +66,7 @@ pub(crate) fn expand_read<T: Element>(
         urn: urns::READ,
         function: Some(function),
         payload,
+        lazy_payload: None,
         inputs: Vec::new(),
         side_inputs: Vec::new(),
         outputs: vec![out.id().to_string()],

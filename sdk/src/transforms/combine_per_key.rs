@@ -44,7 +44,7 @@ impl<K: Key, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection
         format!("CombinePerKey({})", self.c.name())
     }
     fn expand(self, input: PCollection<(K, C::In)>) -> PCollection<(K, C::Out)> {
-        let payload = serde_json::to_value(&self.c).unwrap_or_default();
+        let payload = crate::graph::to_payload(&self.c).unwrap_or_default();
         input.pipeline().mark_composite(
             urns::COMBINE_PER_KEY,
             Some(format!("combine:{}", std::any::type_name::<(K, C)>())),

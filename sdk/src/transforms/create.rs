@@ -5,7 +5,7 @@ use crate::element::{Element, WindowedValue};
 use crate::error::{Error, Result};
 use crate::exec::{BoundedSource, Executable, NodeBuilder, SourceSplit};
 use crate::graph::urns;
-use crate::pipeline::{PBegin, PCollection, PTransform, Primitive};
+use crate::pipeline::{LazyPayload, PBegin, PCollection, PTransform, Primitive};
 use crate::time::Timestamp;
 use crate::window::{Window, WindowingStrategy};
 use std::sync::Arc;
@@ -51,18 +51,14 @@ impl<T: Element> PTransform<PBegin> for Create<T> {
     fn expand(self, input: PBegin) -> PCollection<T> {
         let p = input.root().clone();
         let out = p.new_output::<T>("out", true, WindowingStrategy::default());
-        let payload = match serde_json::to_value(&self.values) {
-            Ok(v) => v,
-            Err(e) => {
-                p.fail(Error::Construction(format!("'{}': cannot serialize the values: {e}", p.current_label())));
-                serde_json::Value::Null
-            }
-        };
         let values = Arc::new(self.values);
+        let for_payload = values.clone();
+        // Computed only when the graph is written: a large Create costs nothing in-process.
+        let payload: LazyPayload = Arc::new(move || crate::graph::to_payload(&*for_payload));
         let builder: NodeBuilder = Arc::new(move |ctx| {
             let values = if ctx.from_file {
                 Arc::new(
-                    serde_json::from_value::<Vec<(T, Timestamp)>>(ctx.payload.clone())
+                    crate::graph::from_payload::<Vec<(T, Timestamp)>>(ctx.payload)
                         .map_err(|e| Error::graph(ctx.label, format!("bad Create payload: {e}")))?,
                 )
             } else {
@@ -73,7 +69,8 @@ impl<T: Element> PTransform<PBegin> for Create<T> {
         p.set_primitive(Primitive {
             urn: urns::READ,
             function: Some(format!("create:{}", std::any::type_name::<T>())),
-            payload,
+            payload: serde_json::Value::Null,
+            lazy_payload: Some(payload),
             inputs: Vec::new(),
             side_inputs: Vec::new(),
             outputs: vec![out.id().to_string()],

@@ -47,6 +47,7 @@ impl<T: Element> PTransform<Vec<PCollection<T>>> for Flatten {
             urn: urns::FLATTEN,
             function: None,
             payload: serde_json::Value::Null,
+            lazy_payload: None,
             inputs: input.ids(),
             side_inputs: Vec::new(),
             outputs: vec![out.id().to_string()],

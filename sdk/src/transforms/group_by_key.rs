@@ -66,6 +66,7 @@ impl<K: Key, V: Element> PTransform<PCollection<(K, V)>> for GroupByKey<K, V> {
             urn: urns::GROUP_BY_KEY,
             function: Some(format!("gbk:{}", std::any::type_name::<(K, V)>())),
             payload: serde_json::Value::Null,
+            lazy_payload: None,
             inputs: vec![input.id().to_string()],
             side_inputs: Vec::new(),
             outputs: vec![out.id().to_string()],

@@ -30,6 +30,7 @@ impl PTransform<PBegin> for Impulse {
             urn: urns::IMPULSE,
             function: None,
             payload: serde_json::Value::Null,
+            lazy_payload: None,
             inputs: Vec::new(),
             side_inputs: Vec::new(),
             outputs: vec![out.id().to_string()],

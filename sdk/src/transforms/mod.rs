@@ -1,10 +1,12 @@
 //! The transforms, one per file, re-exported here and from the crate root.
 
+pub(crate) mod co_group_by_key;
 pub(crate) mod combine_fn;
 pub(crate) mod combine_globally;
 pub(crate) mod combine_per_key;
 pub(crate) mod combine_values;
 pub(crate) mod create;
+pub(crate) mod distinct;
 pub(crate) mod dofn;
 pub(crate) mod filter;
 pub(crate) mod flat_map;
@@ -16,6 +18,7 @@ pub(crate) mod kv_swap;
 pub(crate) mod map;
 pub(crate) mod map_tuple;
 pub(crate) mod pardo;
+pub(crate) mod partition;
 pub(crate) mod reshuffle;
 pub(crate) mod side_input;
 pub(crate) mod tagged;
@@ -24,11 +27,13 @@ pub(crate) mod window_into;
 pub(crate) mod with_keys;
 pub(crate) mod with_timestamps;
 
+pub use co_group_by_key::{CoGbkResult, CoGroupByKey, KeyedPCollections};
 pub use combine_fn::{Combine, CombineFn};
 pub use combine_globally::CombineGlobally;
 pub use combine_per_key::CombinePerKey;
 pub use combine_values::CombineValues;
 pub use create::Create;
+pub use distinct::Distinct;
 pub use dofn::{DoFn, FinishBundleContext, ProcessContext};
 pub use filter::Filter;
 pub use flat_map::FlatMap;
@@ -40,6 +45,7 @@ pub use kv_swap::KvSwap;
 pub use map::Map;
 pub use map_tuple::MapTuple;
 pub use pardo::{ParDo, ParDoWithOutputs};
+pub use partition::{Partition, PartitionFn};
 pub use reshuffle::Reshuffle;
 pub use side_input::{ListView, MapView, MultiMapView, SideInput, Singleton, ViewKind};
 pub use tagged::{TaggedOutputs, TupleTag};

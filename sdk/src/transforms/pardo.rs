@@ -43,8 +43,8 @@ impl<D: DoFn> ParDo<D> {
         ParDo {
             f,
             codec: Some(PayloadCodec {
-                to: |d| serde_json::to_value(d).map_err(|e| e.to_string()),
-                from: |v| serde_json::from_value(v.clone()).map_err(|e| e.to_string()),
+                to: crate::graph::to_payload,
+                from: crate::graph::from_payload,
             }),
             sides: Vec::new(),
         }
@@ -185,6 +185,7 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
         urn: urns::PAR_DO,
         function: Some(function),
         payload,
+        lazy_payload: None,
         inputs: vec![input.id().to_string()],
         side_inputs: side_ids,
         outputs,

@@ -61,9 +61,14 @@ impl<T: Element> PTransform<PCollection<T>> for WindowInto<T> {
     fn expand(self, input: PCollection<T>) -> PCollection<T> {
         let p = input.pipeline().clone();
         let out = p.new_output::<T>("out", input.is_bounded(), self.strategy);
-        let builder: NodeBuilder = Arc::new(|ctx| {
-            let strategy: WindowingStrategy = serde_json::from_value(ctx.payload.clone())
-                .map_err(|e| Error::graph(ctx.label, format!("bad WindowInto payload: {e}")))?;
+        let own = self.strategy;
+        let builder: NodeBuilder = Arc::new(move |ctx| {
+            let strategy: WindowingStrategy = if ctx.from_file {
+                serde_json::from_value(ctx.payload.clone())
+                    .map_err(|e| Error::graph(ctx.label, format!("bad WindowInto payload: {e}")))?
+            } else {
+                own
+            };
             strategy.window_fn.validate().map_err(|m| Error::graph(ctx.label, m))?;
             Ok(Executable::ParDo(Arc::new(AssignWindows::<T> { window_fn: strategy.window_fn, _t: PhantomData })))
         });
@@ -71,6 +76,7 @@ impl<T: Element> PTransform<PCollection<T>> for WindowInto<T> {
             urn: urns::WINDOW_INTO,
             function: Some(format!("window_into:{}", std::any::type_name::<T>())),
             payload: serde_json::to_value(self.strategy).unwrap_or_default(),
+            lazy_payload: None,
             inputs: vec![input.id().to_string()],
             side_inputs: Vec::new(),
             outputs: vec![out.id().to_string()],
