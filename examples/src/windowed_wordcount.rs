@@ -19,8 +19,18 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Start of the made-up event times: 2024-01-01T00:00:00Z.
+///
+/// # Examples
+/// ```
+/// assert_eq!(beamline_examples::windowed_wordcount::START.as_micros(), 1_704_067_200_000_000);
+/// ```
 pub const START: Timestamp = Timestamp::from_secs(1_704_067_200);
 /// Length of the made-up event-time range: two hours.
+///
+/// # Examples
+/// ```
+/// assert_eq!(beamline_examples::windowed_wordcount::SPAN.as_secs(), 7200);
+/// ```
 pub const SPAN: Duration = Duration::from_secs(2 * 3600);
 
 /// The windowed word count's own flags.
@@ -86,6 +96,12 @@ pub struct AddTimestampFn {
 
 impl AddTimestampFn {
     /// Timestamps within `[start, start + span)`.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline_examples::windowed_wordcount::{AddTimestampFn, SPAN, START};
+    /// let _f = AddTimestampFn::new(START, SPAN);
+    /// ```
     pub fn new(start: Timestamp, span: Duration) -> Self {
         let span_micros = i64::try_from(span.as_micros()).unwrap_or(i64::MAX).max(1);
         AddTimestampFn { start_micros: start.as_micros(), span_micros }

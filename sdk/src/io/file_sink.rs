@@ -379,9 +379,9 @@ mod tests {
         assert_eq!(s.file_name(2), "out/counts_02_003.txt");
         s.template = "-S".into();
         s.num_shards = 12;
-        assert_eq!(s.file_name(11), "out/counts-11");
+        assert_eq!(s.file_name(11), "out/counts-11.txt");
         s.num_shards = 0;
-        assert_eq!(s.file_names(), vec!["out/counts-0"]);
+        assert_eq!(s.file_names(), vec!["out/counts-0.txt"]);
         s.template = String::new();
         assert_eq!(s.file_names(), vec!["out/counts.txt"]);
         assert!(s.check().is_ok());

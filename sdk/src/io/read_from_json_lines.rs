@@ -43,7 +43,16 @@ pub struct ReadFromJsonLines<T> {
 }
 
 impl<T: Element> ReadFromJsonLines<T> {
-    /// Reads the files matching `pattern` (a path or a glob).
+    /// Reads the files matching `pattern` (a path or a glob), expanded when the pipeline runs.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::io::ReadFromJsonLines;
+    /// use beamline::prelude::*;
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// let _xs = p.apply(ReadFromJsonLines::<Vec<u32>>::new("/no/such/*.jsonl"));
+    /// assert!(p.run().unwrap_err().to_string().starts_with("step 'ReadFromJsonLines': /no/such/*.jsonl: "));
+    /// ```
     pub fn new(pattern: impl Into<String>) -> Self {
         ReadFromJsonLines {
             spec: SourceSpec { pattern: pattern.into(), min_bundle_size: DEFAULT_MIN_BUNDLE_SIZE },

@@ -47,7 +47,17 @@ pub struct ReadFromText {
 }
 
 impl ReadFromText {
-    /// Reads the files matching `pattern` (a path or a glob).
+    /// Reads the files matching `pattern` (a path or a glob), expanded when the pipeline runs.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::io::ReadFromText;
+    /// use beamline::prelude::*;
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// let _lines = p.apply_named("ReadLogs", ReadFromText::new("/no/such/dir/*.log"));
+    /// let err = p.run().unwrap_err();
+    /// assert_eq!(err.to_string(), "step 'ReadLogs': /no/such/dir/*.log: no file matches this path or pattern");
+    /// ```
     pub fn new(pattern: impl Into<String>) -> Self {
         ReadFromText { spec: SourceSpec { pattern: pattern.into(), min_bundle_size: DEFAULT_MIN_BUNDLE_SIZE } }
     }

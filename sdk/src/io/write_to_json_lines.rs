@@ -41,7 +41,13 @@ pub struct WriteToJsonLines<T> {
 }
 
 impl<T: Element> WriteToJsonLines<T> {
-    /// Writes files whose names start with `prefix`.
+    /// Writes files whose names start with `prefix` (its directory is created if missing).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = beamline::io::WriteToJsonLines::<(String, u64)>::new("results/pairs");
+    /// assert_eq!(w.file_names(), vec!["results/pairs-00000-of-00001"]);
+    /// ```
     pub fn new(prefix: impl Into<String>) -> Self {
         WriteToJsonLines { text: WriteToText::new(prefix), _t: PhantomData }
     }

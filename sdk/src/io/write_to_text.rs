@@ -59,6 +59,12 @@ pub struct WriteToText {
 impl WriteToText {
     /// Writes files whose names start with `prefix` (a path; its directory
     /// is created if missing).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = beamline::io::WriteToText::new("results/counts");
+    /// assert_eq!(w.file_names(), vec!["results/counts-00000-of-00001"]);
+    /// ```
     pub fn new(prefix: impl Into<String>) -> Self {
         WriteToText { spec: ShardSpec::new(prefix.into()) }
     }
