@@ -47,25 +47,36 @@ impl RunnerSetup {
 
     /// The direct runner with its checks off: shows what the checks cost.
     pub fn direct_unchecked() -> Self {
-        let flags =
-            [("direct-coder-check", "false"), ("direct-immutability-check", "false"), ("direct-shuffle", "false")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        RunnerSetup {
-            name: "direct-unchecked".into(),
-            description: "direct runner, --direct-coder-check=false --direct-immutability-check=false \
-                          --direct-shuffle=false"
-                .into(),
-            runner: "direct".into(),
-            workers: None,
-            flags,
-        }
+        Self::direct_checks("direct-unchecked", false, false, false)
     }
 
-    /// Every known setup, in report order.
-    pub fn all() -> Vec<RunnerSetup> {
+    /// The direct runner with the given checks on and the others off
+    /// (`--direct-coder-check`, `--direct-immutability-check`, `--direct-shuffle`).
+    pub fn direct_checks(name: &str, coder: bool, immutability: bool, shuffle: bool) -> Self {
+        let values =
+            [("direct-coder-check", coder), ("direct-immutability-check", immutability), ("direct-shuffle", shuffle)];
+        let flags: BTreeMap<String, String> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let description = format!(
+            "direct runner, {}",
+            values.iter().map(|(k, v)| format!("--{k}={v}")).collect::<Vec<_>>().join(" ")
+        );
+        RunnerSetup { name: name.into(), description, runner: "direct".into(), workers: None, flags }
+    }
+
+    /// The setups measured by default: the direct runner with its checks on and off.
+    pub fn defaults() -> Vec<RunnerSetup> {
         vec![Self::direct(), Self::direct_unchecked()]
+    }
+
+    /// Every known setup: the defaults, then the direct runner with one check on
+    /// at a time (`direct-only-coder-check`, `direct-only-immutability-check`,
+    /// `direct-only-shuffle`), to attribute the checks' cost.
+    pub fn all() -> Vec<RunnerSetup> {
+        let mut v = Self::defaults();
+        v.push(Self::direct_checks("direct-only-coder-check", true, false, false));
+        v.push(Self::direct_checks("direct-only-immutability-check", false, true, false));
+        v.push(Self::direct_checks("direct-only-shuffle", false, false, true));
+        v
     }
 
     /// The setup called `name`, or an error listing the known ones.

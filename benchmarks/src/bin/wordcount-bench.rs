@@ -33,7 +33,8 @@ struct Args {
     /// --results is given.
     #[arg(long)]
     quick: bool,
-    /// Runner setups to measure, comma-separated (direct, direct-unchecked).
+    /// Runner setups to measure, comma-separated (direct, direct-unchecked, direct-only-coder-check,
+    /// direct-only-immutability-check, direct-only-shuffle).
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
     /// Run every measured run in this process instead of a fresh child process each.
