@@ -9,24 +9,64 @@ use crate::error::{BenchError, Result};
 use crate::harness::{self, Measurement, Workload};
 use crate::setup::{linked_runners, RunnerSetup};
 use beamline::io::{ReadFromText, WriteToText};
-use beamline::Pipeline;
+use beamline::prelude::*;
+use beamline::Window;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
 /// The name (prefix) of the output files in an output directory.
 const OUTPUT: &str = "counts";
 
+/// Which pipeline counts the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The examples crate's wordcount: `ReadFromText` → `count_words`
+    /// (`ExtractWords` → `Count::per_element`) → `format_counts` → `WriteToText`.
+    /// This is the benchmark.
+    Examples,
+    /// An experiment showing what combiner lifting and fusion would save:
+    /// `ReadFromText` → one DoFn that splits lines and counts words per bundle
+    /// ([`CountWordsInBundleFn`]) → `Combine::per_key(Sum)` → `format_counts` → `WriteToText`.
+    Precombined,
+}
+
+impl Shape {
+    /// `examples` or `precombined`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Examples => "examples",
+            Shape::Precombined => "precombined",
+        }
+    }
+
+    /// The shape called `name`.
+    pub fn by_name(name: &str) -> Result<Shape> {
+        match name {
+            "examples" => Ok(Shape::Examples),
+            "precombined" => Ok(Shape::Precombined),
+            _ => Err(BenchError::Invalid(format!("unknown pipeline '{name}'; known: examples, precombined"))),
+        }
+    }
+}
+
 /// Wordcount over one corpus file.
 #[derive(Debug, Clone)]
 pub struct WordCount {
     corpus: Corpus,
+    shape: Shape,
 }
 
 impl WordCount {
-    /// Wordcount over `corpus`.
+    /// Wordcount over `corpus` with the examples' pipeline.
     pub fn new(corpus: Corpus) -> Self {
-        WordCount { corpus }
+        WordCount { corpus, shape: Shape::Examples }
+    }
+
+    /// Wordcount over `corpus` with the given pipeline.
+    pub fn with_shape(corpus: Corpus, shape: Shape) -> Self {
+        WordCount { corpus, shape }
     }
 
     /// The corpus.
@@ -37,7 +77,10 @@ impl WordCount {
 
 impl Workload for WordCount {
     fn name(&self) -> String {
-        format!("wordcount {}", size_label(self.corpus.spec.bytes))
+        match self.shape {
+            Shape::Examples => format!("wordcount {}", size_label(self.corpus.spec.bytes)),
+            Shape::Precombined => format!("wordcount (precombined) {}", size_label(self.corpus.spec.bytes)),
+        }
     }
 
     fn input_description(&self) -> String {
@@ -69,7 +112,10 @@ impl Workload for WordCount {
     }
 
     fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()> {
-        pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup)
+        match self.shape {
+            Shape::Examples => pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup),
+            Shape::Precombined => precombined_pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup),
+        }
     }
 
     fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()> {
@@ -143,6 +189,74 @@ pub fn pipeline(input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Resu
         .apply_named("WriteCounts", WriteToText::new(output_prefix.display().to_string()));
     p.run().map_err(|source| BenchError::Pipeline { setup: setup.name.clone(), source })?;
     Ok(())
+}
+
+/// The [`Shape::Precombined`] experiment: the same input and output as
+/// [`pipeline`], but words are counted per bundle inside one DoFn and only
+/// the partial counts go through `Combine::per_key(Sum)`, as combiner lifting
+/// fused with the split would do.
+pub fn precombined_pipeline(input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Result<()> {
+    let p = Pipeline::new(setup.options(), linked_runners());
+    let lines = p.apply_named("ReadLines", ReadFromText::new(input.display().to_string()));
+    let counts = lines
+        .apply_named("CountInBundle", ParDo::of(CountWordsInBundleFn::default()))
+        .apply_named("SumPerWord", Combine::per_key(Sum::<u64>::new()));
+    let _files = beamline_examples::format_counts(counts)
+        .apply_named("WriteCounts", WriteToText::new(output_prefix.display().to_string()));
+    p.run().map_err(|source| BenchError::Pipeline { setup: setup.name.clone(), source })?;
+    Ok(())
+}
+
+/// Splits lines into words (as `ExtractWordsFn`) and counts them in a map
+/// that `finish_bundle` emits as `(word, partial count)` pairs: one String per
+/// distinct word of a bundle instead of one per word. For globally windowed
+/// input (what `ReadFromText` gives).
+///
+/// # Examples
+/// ```
+/// use beamline::prelude::*;
+/// use beamline_benchmarks::wordcount::CountWordsInBundleFn;
+/// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+/// let counts = p
+///     .apply(Create::new(vec!["a b a".to_string()]))
+///     .apply(ParDo::of(CountWordsInBundleFn::default()))
+///     .apply(Combine::per_key(Sum::<u64>::new()));
+/// assert_that(&counts, contains_in_any_order(vec![("a".to_string(), 2u64), ("b".to_string(), 1)]));
+/// p.run().unwrap();
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CountWordsInBundleFn {
+    #[serde(skip)]
+    counts: FxHashMap<String, u64>,
+}
+
+impl DoFn for CountWordsInBundleFn {
+    type In = String;
+    type Out = (String, u64);
+    fn process(
+        &mut self,
+        line: &String,
+        _ctx: &mut ProcessContext<'_, (String, u64)>,
+    ) -> std::result::Result<(), DoFnError> {
+        for word in line.split_whitespace() {
+            match self.counts.get_mut(word) {
+                Some(c) => *c += 1,
+                None => {
+                    self.counts.insert(word.to_string(), 1);
+                }
+            }
+        }
+        Ok(())
+    }
+    fn finish_bundle(
+        &mut self,
+        ctx: &mut FinishBundleContext<'_, (String, u64)>,
+    ) -> std::result::Result<(), DoFnError> {
+        for (word, count) in self.counts.drain() {
+            ctx.emit((word, count), Timestamp::MIN, Window::Global);
+        }
+        Ok(())
+    }
 }
 
 /// Every line of every output file in `dir` (files named `counts*`), sorted.

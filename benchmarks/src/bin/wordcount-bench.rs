@@ -12,7 +12,7 @@ use beamline_benchmarks::corpus::{self, CorpusSpec};
 use beamline_benchmarks::harness::{self, Executor, InProcess, Subprocess};
 use beamline_benchmarks::machine::{load_average, Machine};
 use beamline_benchmarks::report::{self, Report};
-use beamline_benchmarks::wordcount::WordCount;
+use beamline_benchmarks::wordcount::{Shape, WordCount};
 use beamline_benchmarks::RunnerSetup;
 use clap::Parser;
 use std::path::PathBuf;
@@ -37,6 +37,10 @@ struct Args {
     /// direct-only-immutability-check, direct-only-shuffle).
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
+    /// Pipeline: `examples` (the examples crate's wordcount: the benchmark) or `precombined` (an experiment:
+    /// words counted per bundle in one DoFn, then Combine::per_key(Sum)).
+    #[arg(long, default_value = "examples")]
+    pipeline: String,
     /// Run every measured run in this process instead of a fresh child process each.
     #[arg(long)]
     in_process: bool,
@@ -67,10 +71,11 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let data_dir = args.data_dir.clone().unwrap_or_else(|| root.join("bench-data"));
+    let shape = Shape::by_name(&args.pipeline)?;
     let setups = args.setups.iter().map(|n| RunnerSetup::by_name(n)).collect::<Result<Vec<_>, _>>()?;
     if let (Some(variant), Some(out), Some(bytes)) = (&args.child_variant, &args.child_out, args.child_bytes) {
         let c = corpus::ensure(&CorpusSpec::zipf(bytes), &data_dir)?;
-        harness::child_main(&WordCount::new(c), &RunnerSetup::all(), variant, out)?;
+        harness::child_main(&WordCount::with_shape(c, shape), &RunnerSetup::all(), variant, out)?;
         return Ok(());
     }
     let machine = Machine::describe();
@@ -100,10 +105,12 @@ fn main() -> anyhow::Result<()> {
                 data_dir.display().to_string(),
                 "--child-bytes".into(),
                 spec.bytes.to_string(),
+                "--pipeline".into(),
+                shape.name().into(),
             ],
         };
         let executor: &dyn Executor = if args.quick || args.in_process { &InProcess } else { &child };
-        measurements.push(harness::measure(&WordCount::new(c), &setups, reps, &scratch, executor)?);
+        measurements.push(harness::measure(&WordCount::with_shape(c, shape), &setups, reps, &scratch, executor)?);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     if args.prepare_only {
