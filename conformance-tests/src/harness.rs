@@ -174,6 +174,12 @@ pub(crate) fn cell_token() -> u64 {
     CELL.with(|c| c.get())
 }
 
+/// A scratch directory for the running cell (not created), removed by the
+/// harness when the cell ends; the same for both builds of a round trip.
+pub(crate) fn cell_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("beamline-conformance-{}-{}", std::process::id(), cell_token()))
+}
+
 /// How a test is run on a runner.
 #[derive(Clone, Copy, Debug)]
 struct Variant {
@@ -398,6 +404,7 @@ fn run_cell(test: &Test, runners: &Runners, column: &Column, seed: u64) -> (Stat
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             cell_body(&build, &requires, &caps, options, runners, round_trip)
         }));
+        let _ = std::fs::remove_dir_all(cell_dir());
         let outcome =
             outcome.unwrap_or_else(|p| (Status::Fail(format!("the test panicked: {}", panic_text(p.as_ref()))), None));
         let _ = tx.send(outcome);
@@ -439,7 +446,7 @@ fn cell_body(
         Err(Error::Graph { message, .. }) if message.contains("Rust closure") => return (Status::NotPortable, None),
         Err(e) => return finish(expect.evaluate(Err(e))),
     };
-    let path = std::env::temp_dir().join(format!("beamline-conformance-{}-{}.json", std::process::id(), cell_token()));
+    let path = cell_dir().with_extension("json");
     if let Err(e) = std::fs::write(&path, json) {
         return (Status::Fail(format!("cannot write {}: {e}", path.display())), None);
     }

@@ -10,10 +10,13 @@ mod direct;
 mod elementwise;
 mod flatten;
 mod group_by_key;
+mod io;
 mod metrics;
+mod more_transforms;
 mod pardo;
 mod random;
 mod side_inputs;
+mod standard_combiners;
 mod windowing;
 
 /// Every test of the suite, in report order.
@@ -26,8 +29,11 @@ pub(crate) fn all() -> Vec<Test> {
         group_by_key::tests(),
         flatten::tests(),
         combine::tests(),
+        standard_combiners::tests(),
+        more_transforms::tests(),
         windowing::tests(),
         metrics::tests(),
+        io::tests(),
         construction::tests(),
         direct::tests(),
         random::tests(),
