@@ -124,7 +124,7 @@ fn main() -> anyhow::Result<()> {
         title: "Benchmark results",
         command,
         machine: &machine,
-        revision: revision(&root),
+        revision: env!("BEAMLINE_BENCH_REVISION").to_string(),
         isolation: if args.quick || args.in_process { "in process" } else { "a fresh child process per run" },
         load_after: load_average(),
         measurements: &measurements,
@@ -140,23 +140,4 @@ fn main() -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// The repository's commit, and whether the working tree had uncommitted changes.
-fn revision(root: &std::path::Path) -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match (git(&["rev-parse", "--short", "HEAD"]), git(&["status", "--porcelain", "--untracked-files=no"])) {
-        (Some(head), Some(status)) if status.is_empty() => format!("commit {head}"),
-        (Some(head), Some(_)) => format!("commit {head} + uncommitted changes"),
-        _ => "an unknown revision".into(),
-    }
 }
