@@ -19,7 +19,10 @@ fn main() {
     println!("cargo:rerun-if-changed=../.git/refs");
     let head = output(Command::new("git").args(["rev-parse", "--short", "HEAD"]));
     let mut status = Command::new("git");
-    status.args(["status", "--porcelain", "--untracked-files=no", "--"]).args(measured.map(|d| format!("../{d}")));
+    status
+        .args(["status", "--porcelain", "--untracked-files=no", "--"])
+        .args(measured.map(|d| format!("../{d}")))
+        .arg(":(exclude)../benchmarks/RESULTS.md");
     let revision = match (head, output(&mut status)) {
         (Some(head), Some(s)) if s.is_empty() => format!("commit {head}"),
         (Some(head), Some(_)) => format!("commit {head} with uncommitted changes in sdk/runners/examples/benchmarks"),
