@@ -6,6 +6,7 @@ use crate::harness::{Expect, Test};
 use beamline::plan::capabilities::{MERGING_WINDOWS, SIDE_INPUTS};
 use beamline::prelude::*;
 use beamline::{TimestampCombiner, Window};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub(super) fn tests() -> Vec<Test> {
@@ -13,6 +14,11 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("combine_globally", combine_globally).requires(&[SIDE_INPUTS]),
         Test::new("combine_globally_default_on_empty_input", combine_globally_default_on_empty_input)
             .requires(&[SIDE_INPUTS]),
+        Test::new(
+            "combine_globally_default_is_at_the_minimum_timestamp",
+            combine_globally_default_is_at_the_minimum_timestamp,
+        )
+        .requires(&[SIDE_INPUTS]),
         Test::new("combine_globally_without_defaults_on_empty_input", combine_globally_without_defaults_on_empty_input),
         Test::new("combine_globally_without_defaults", combine_globally_without_defaults),
         Test::new("combine_globally_accumulator_type", combine_globally_accumulator_type).requires(&[SIDE_INPUTS]),
@@ -34,6 +40,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("count_per_element", count_per_element),
         Test::new("count_per_element_per_window", count_per_element_per_window),
         Test::new("sum_integers_and_floats", sum_integers_and_floats).requires(&[SIDE_INPUTS]),
+        Test::new("combine_fn_panic_names_the_label", combine_fn_panic_names_the_label),
     ]
 }
 
@@ -48,6 +55,13 @@ fn combine_globally_default_on_empty_input(p: &Pipeline) -> Expect {
     assert_that(&s, contains_in_any_order(vec![0]));
     let c = p.apply_named("Strings", Create::new(Vec::<String>::new())).apply(Combine::globally(SortedConcat));
     assert_that(&c, contains_in_any_order(vec![String::new()]));
+    Expect::success()
+}
+
+/// As in Beam, the default of an empty global combine is at the minimum timestamp.
+fn combine_globally_default_is_at_the_minimum_timestamp(p: &Pipeline) -> Expect {
+    let s = p.apply(Create::new(Vec::<i64>::new())).apply(Combine::globally(Sum::<i64>::new()));
+    assert_that(&s.apply(reify()), contains_in_any_order(vec![(0i64, Timestamp::MIN, Window::Global)]));
     Expect::success()
 }
 
@@ -240,4 +254,40 @@ fn sum_integers_and_floats(p: &Pipeline) -> Expect {
         .apply(Combine::per_key(Sum::<u64>::new()));
     assert_that(&u, contains_in_any_order(vec![("k".to_string(), 3u64)]));
     Expect::success()
+}
+
+/// Panics when it adds the input 13.
+#[derive(Clone, Serialize, Deserialize)]
+struct Unlucky;
+
+impl CombineFn for Unlucky {
+    type In = i64;
+    type Acc = i64;
+    type Out = i64;
+    fn create_accumulator(&self) -> i64 {
+        0
+    }
+    fn add_input(&self, acc: &mut i64, x: &i64) {
+        assert!(*x != 13, "unlucky input {x}");
+        *acc += x;
+    }
+    fn merge_accumulators(&self, acc: &mut i64, o: i64) {
+        *acc += o;
+    }
+    fn extract_output(&self, acc: i64) -> i64 {
+        acc
+    }
+}
+
+/// A panic inside a CombineFn fails the run with the combine's label.
+fn combine_fn_panic_names_the_label(p: &Pipeline) -> Expect {
+    let _ = p.apply(Create::new(vec![(1u8, 12i64), (1, 13)])).apply_named("Tally", Combine::per_key(Unlucky));
+    Expect::error(|e| match e {
+        beamline::Error::UserCode { label, message, .. }
+            if label.starts_with("Tally") && message.contains("unlucky input 13") =>
+        {
+            Ok(())
+        }
+        other => Err(format!("expected a failure of a step of 'Tally' saying 'unlucky input 13', got: {other}")),
+    })
 }

@@ -2,23 +2,27 @@
 //! construction errors, and one pipeline holding every portable transform.
 
 use crate::fns::{kvs, reify, secs, sort_group, strings, win, AddN, MeanFn, ModKey};
-use crate::harness::{Expect, Test};
+use crate::harness::{cell_dir, Expect, Test};
 use beamline::graph::urns;
-use beamline::plan::capabilities::{MERGING_WINDOWS, MULTIPLE_OUTPUTS, SIDE_INPUTS};
+use beamline::graph::PipelineGraph;
+use beamline::plan::capabilities::{self, MERGING_WINDOWS, MULTIPLE_OUTPUTS, SIDE_INPUTS};
 use beamline::prelude::*;
-use beamline::Singleton;
+use beamline::{Error, PipelineOptions, Singleton};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub(super) fn tests() -> Vec<Test> {
     vec![
+        Test::new("empty_pipeline_runs", empty_pipeline_runs),
         Test::new("composite_nested_labels", composite_nested_labels),
+        Test::new("composite_deeply_nested", composite_deeply_nested),
         Test::new("derived_labels_are_unique", derived_labels_are_unique),
         Test::new("duplicate_label_fails", duplicate_label_fails),
         Test::new("construction_error_reported_once", construction_error_reported_once),
         Test::new("pcollection_of_another_pipeline_fails", pcollection_of_another_pipeline_fails),
         Test::new("tagged_output_reserved_name_fails", tagged_output_reserved_name_fails).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("graph_names_the_primitives", graph_names_the_primitives).requires(&[SIDE_INPUTS]),
+        Test::new("runner_rejects_a_missing_capability", runner_rejects_a_missing_capability),
         Test::new("graph_round_trip_of_every_transform", graph_round_trip_of_every_transform).requires(&[
             SIDE_INPUTS,
             MULTIPLE_OUTPUTS,
@@ -77,6 +81,33 @@ fn composite_nested_labels(p: &Pipeline) -> Expect {
         }
     });
     Expect::success().and_built(check)
+}
+
+fn empty_pipeline_runs(_: &Pipeline) -> Expect {
+    Expect::success()
+}
+
+/// Wraps `depth` levels of composites around one step.
+struct Nest(usize);
+
+impl PTransform<PCollection<i64>> for Nest {
+    type Output = PCollection<i64>;
+    fn default_label(&self) -> String {
+        format!("L{}", self.0)
+    }
+    fn expand(self, input: PCollection<i64>) -> PCollection<i64> {
+        match self.0 {
+            0 => input.apply(ParDo::of(AddN { n: 1 })),
+            d => input.apply(Nest(d - 1)),
+        }
+    }
+}
+
+fn composite_deeply_nested(p: &Pipeline) -> Expect {
+    let out = p.apply(Create::new(vec![1i64])).apply(Nest(30));
+    assert_that(&out, contains_in_any_order(vec![2]));
+    let label: String = (0..=30).rev().map(|d| format!("L{d}/")).collect::<String>() + "ParDo(AddN)";
+    Expect::success().and_built(has_labels(p, &[&label]))
 }
 
 fn derived_labels_are_unique(p: &Pipeline) -> Expect {
@@ -265,4 +296,47 @@ impl DoFn for UnitToWord {
         ctx.emit("impulse".into());
         Ok(())
     }
+}
+
+fn needy(p: &Pipeline) {
+    let xs = p.apply(Create::new(vec![1i64])).apply_named("Needy", ParDo::of(AddN { n: 1 }));
+    assert_that(&xs, contains_in_any_order(vec![2]));
+}
+
+/// A graph whose step asks for a capability the runner lacks is rejected
+/// with an error naming the runner, the step and the capability (never run
+/// some other way). The graph is the test's own, edited.
+fn runner_rejects_a_missing_capability(p: &Pipeline) -> Expect {
+    needy(p);
+    let options = p.options();
+    let json = p.portable_graph_json();
+    Expect::success().check(move |_| {
+        let runner = crate::runners().get(&options.runner).map_err(|e| e.to_string())?;
+        let Some(missing) = capabilities::ALL.iter().find(|c| !runner.capabilities().contains(c)) else {
+            return Ok(()); // The runner has every capability: nothing to reject.
+        };
+        let json = json.as_ref().map_err(|e| e.to_string())?;
+        let mut graph = PipelineGraph::from_json(json).map_err(|e| e.to_string())?;
+        for t in graph.transforms.iter_mut().filter(|t| t.label == "Needy") {
+            t.requirements.push(missing.to_string());
+        }
+        let path = cell_dir().with_extension("needy.json");
+        std::fs::write(&path, graph.to_json().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let q = Pipeline::new(PipelineOptions { graph: Some(path.clone()), ..options.clone() }, crate::runners());
+        needy(&q);
+        let result = q.run();
+        let _ = std::fs::remove_file(&path);
+        match result {
+            Err(Error::Unsupported { runner: r, label, capability })
+                if r == runner.name() && label == "Needy" && capability == *missing =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "expected runner '{}' to reject step 'Needy' for lacking '{missing}', got: {e}",
+                runner.name()
+            )),
+            Ok(_) => Err(format!("runner '{}' ran a step needing '{missing}', which it lacks", runner.name())),
+        }
+    })
 }

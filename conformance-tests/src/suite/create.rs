@@ -2,6 +2,7 @@
 
 use crate::fns::{reify, secs, strings, win};
 use crate::harness::{Expect, Test};
+use beamline::coder::Coder;
 use beamline::plan::capabilities::SIDE_INPUTS;
 use beamline::prelude::*;
 use beamline::{Error, Window};
@@ -21,6 +22,8 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("create_non_finite_floats", create_non_finite_floats),
         Test::new("create_structs_and_options", create_structs_and_options),
         Test::new("create_wide_integers", create_wide_integers),
+        Test::new("create_units", create_units).requires(&[SIDE_INPUTS]),
+        Test::new("create_with_custom_coder", create_with_custom_coder),
         Test::new("impulse_emits_one_unit", impulse_emits_one_unit),
         Test::new("assert_that_detects_a_mismatch", assert_that_detects_a_mismatch),
         Test::new("assert_is_empty_detects_elements", assert_is_empty_detects_elements),
@@ -228,6 +231,41 @@ fn create_wide_integers(p: &Pipeline) -> Expect {
     let xs = p.apply(Create::new(values.clone()));
     assert_that(&xs, contains_in_any_order(values));
     Expect::success()
+}
+
+/// Zero-sized elements still count.
+fn create_units(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(vec![(), (), ()]));
+    assert_that(&xs.apply(Count::globally()), contains_in_any_order(vec![3u64]));
+    let nested = p.apply_named("Nested", Create::new(vec![vec![(); 5], vec![]]));
+    assert_that(&nested, contains_in_any_order(vec![vec![(); 5], vec![]]));
+    Expect::success()
+}
+
+/// Encodes a `u32` as 4 big-endian bytes.
+struct FixedU32;
+
+impl Coder<u32> for FixedU32 {
+    fn encode(&self, v: &u32, out: &mut Vec<u8>) -> Result<(), String> {
+        out.extend_from_slice(&v.to_be_bytes());
+        Ok(())
+    }
+    fn decode(&self, b: &[u8]) -> Result<u32, String> {
+        Ok(u32::from_be_bytes(b.try_into().map_err(|_| format!("expected 4 bytes, got {}", b.len()))?))
+    }
+    fn name(&self) -> String {
+        "conformance:coder:fixed_u32:v1".into()
+    }
+}
+
+/// A PCollection with its own coder: used by the runner, named in the graph,
+/// and found again when the graph is read back.
+fn create_with_custom_coder(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(vec![1u32, 70_000, u32::MAX]));
+    xs.set_coder(FixedU32);
+    assert_that(&xs, contains_in_any_order(vec![1u32, 70_000, u32::MAX]));
+    let named = p.graph().pcollections.iter().any(|c| c.coder == "conformance:coder:fixed_u32:v1");
+    Expect::success().and_built(if named { Ok(()) } else { Err("the graph does not name the custom coder".into()) })
 }
 
 fn impulse_emits_one_unit(p: &Pipeline) -> Expect {

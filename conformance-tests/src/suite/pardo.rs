@@ -29,6 +29,10 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("pardo_panic_names_the_label", pardo_panic_names_the_label),
         Test::new("pardo_setup_error_names_the_label", pardo_setup_error_names_the_label),
         Test::new("pardo_finish_bundle_error_names_the_label", pardo_finish_bundle_error_names_the_label),
+        Test::new("pardo_error_shortens_the_element", pardo_error_shortens_the_element),
+        Test::new("pardo_error_unicode_label", pardo_error_unicode_label),
+        Test::new("pardo_long_chain", pardo_long_chain).requires(&[SIDE_INPUTS]),
+        Test::new("pardo_wide_fan_out_of_consumers", pardo_wide_fan_out_of_consumers),
     ]
 }
 
@@ -436,4 +440,62 @@ fn pardo_setup_error_names_the_label(p: &Pipeline) -> Expect {
 fn pardo_finish_bundle_error_names_the_label(p: &Pipeline) -> Expect {
     let _ = p.apply(Create::new(vec![1i64])).apply_named("Flush", ParDo::of(FailIn { setup: false }));
     Expect::user_error("Flush", "cannot flush in finish_bundle")
+}
+
+/// Fails on every string, showing it.
+#[derive(Clone, Serialize, Deserialize)]
+struct RejectText;
+
+impl DoFn for RejectText {
+    type In = String;
+    type Out = String;
+    fn process(&mut self, _: &String, _: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        Err(DoFnError::new("rejected"))
+    }
+}
+
+/// The element in an error is shortened: a 100 000-character element does
+/// not flood the message.
+fn pardo_error_shortens_the_element(p: &Pipeline) -> Expect {
+    let _ = p.apply(Create::new(vec!["x".repeat(100_000)])).apply_named("Reject", ParDo::of(RejectText));
+    Expect::user_error("Reject", "rejected").and_error(|e| match e {
+        Error::UserCode { element, .. } if element.starts_with("\"xxx") && element.chars().count() < 1000 => Ok(()),
+        Error::UserCode { element, .. } => Err(format!(
+            "the element is shown as {} characters: {}…",
+            element.chars().count(),
+            &element[..element.len().min(60)]
+        )),
+        other => Err(other.to_string()),
+    })
+}
+
+fn pardo_error_unicode_label(p: &Pipeline) -> Expect {
+    let _ = p
+        .apply(Create::new(vec![1i64, 2]))
+        .apply_named("Schritt/步骤 ✓", ParDo::of(FailOn { on: 2, message: "nein".into() }));
+    Expect::user_error("Schritt/步骤 ✓", "nein")
+}
+
+/// Two hundred element-wise steps in a row (a runner may fuse them).
+fn pardo_long_chain(p: &Pipeline) -> Expect {
+    let n = 10_000i64;
+    let mut xs = p.apply(Create::new(0..n));
+    for i in 0..200 {
+        xs = xs.apply_named(&format!("Add{i}"), ParDo::of(AddN { n: 1 }));
+    }
+    assert_that(
+        &xs.apply(Combine::globally(Sum::<i64>::new())),
+        contains_in_any_order(vec![n * (n - 1) / 2 + 200 * n]),
+    );
+    Expect::success()
+}
+
+/// One PCollection read by fifty steps.
+fn pardo_wide_fan_out_of_consumers(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(vec![0i64, 1000]));
+    let outs: Vec<PCollection<i64>> =
+        (0..50).map(|i| xs.apply_named(&format!("Add{i}"), ParDo::of(AddN { n: i }))).collect();
+    let expected: Vec<i64> = (0..50).flat_map(|i| [i, 1000 + i]).collect();
+    assert_that(&outs.apply(Flatten::new()), contains_in_any_order(expected));
+    Expect::success()
 }

@@ -27,6 +27,8 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("side_input_list_fixed_windows", side_input_list_fixed_windows),
         Test::new("side_input_global_side_windowed_main", side_input_global_side_windowed_main),
         Test::new("side_input_empty_main", side_input_empty_main),
+        Test::new("side_input_sliding_side_window_mapping", side_input_sliding_side_window_mapping),
+        Test::new("side_input_large_list_and_map", side_input_large_list_and_map),
     ]
     .into_iter()
     .map(|t| t.requires(&[SIDE_INPUTS]))
@@ -287,5 +289,55 @@ fn side_input_empty_main(p: &Pipeline) -> Expect {
     let main = p.apply_named("Main", Create::new(Vec::<i64>::new()));
     let side = p.apply_named("Side", Create::new(vec![1i64]));
     assert_that(&add_side(&main, side.as_singleton()), is_empty());
+    Expect::success()
+}
+
+/// A sliding-windowed side input is read in the window that holds the end of
+/// the main element's window and starts first: the last of the windows
+/// `assign` gives, as in Beam Python's `default_window_mapping_fn`
+/// (`assign(max_timestamp)[-1]`). Beam Java picks the one that starts last.
+fn side_input_sliding_side_window_mapping(p: &Pipeline) -> Expect {
+    // The main element lies in [5, 10); its last instant is in [0, 10) and [5, 15).
+    let main = p
+        .apply_named("Main", Create::timestamped(vec![(1i64, secs(7))]))
+        .apply_named("MainWindows", WindowInto::new(WindowFn::fixed(Duration::from_secs(5))));
+    let side = p.apply_named("Side", Create::timestamped(vec![(10i64, secs(2)), (20, secs(12))])).apply_named(
+        "SideWindows",
+        WindowInto::new(WindowFn::sliding(Duration::from_secs(10), Duration::from_secs(5))),
+    );
+    // [0, 10) holds only 10; [5, 15) holds only 20.
+    assert_that(&read_list(&main, &side), contains_in_any_order(vec![(1, 10, 1)]));
+    Expect::success()
+}
+
+/// Looks every main element up in a big map and sums a big list.
+#[derive(Clone, Serialize, Deserialize)]
+struct BigSides {
+    list: SideInput<ListView<i64>>,
+    map: SideInput<MapView<i64, i64>>,
+}
+
+impl DoFn for BigSides {
+    type In = i64;
+    type Out = (i64, i64, Option<i64>);
+    fn process(&mut self, x: &i64, ctx: &mut ProcessContext<'_, (i64, i64, Option<i64>)>) -> Result<(), DoFnError> {
+        let total = ctx.side_input(&self.list)?.iter().sum();
+        let found = ctx.side_input(&self.map)?.get(x).copied();
+        ctx.emit((*x, total, found));
+        Ok(())
+    }
+}
+
+fn side_input_large_list_and_map(p: &Pipeline) -> Expect {
+    let n = 100_000i64;
+    let main = p.apply_named("Main", Create::new((0..1000i64).map(|i| i * 150)));
+    let list = p.apply_named("List", Create::new(0..n)).as_list();
+    let map = p.apply_named("Map", Create::new((0..n).map(|i| (i, -i)))).as_map();
+    let out = main.apply(
+        ParDo::of(BigSides { list: list.clone(), map: map.clone() }).with_side_input(&list).with_side_input(&map),
+    );
+    let total = n * (n - 1) / 2;
+    let expected = (0..1000i64).map(|i| i * 150).map(|x| (x, total, (x < n).then_some(-x)));
+    assert_that(&out, contains_in_any_order(expected));
     Expect::success()
 }

@@ -16,6 +16,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("window_fixed_negative_and_extreme_timestamps", window_fixed_negative_and_extreme_timestamps),
         Test::new("window_sliding", window_sliding),
         Test::new("window_sliding_counts", window_sliding_counts),
+        Test::new("window_sliding_size_not_a_multiple_of_period", window_sliding_size_not_a_multiple_of_period),
         Test::new("window_sessions", window_sessions).requires(&[MERGING_WINDOWS]),
         Test::new("window_sessions_touching_do_not_merge", window_sessions_touching_do_not_merge)
             .requires(&[MERGING_WINDOWS]),
@@ -101,6 +102,15 @@ fn window_sliding(p: &Pipeline) -> Expect {
     assert_that(
         &w.apply(with_window()),
         contains_in_any_order(vec![(1, win(-20, 10)), (1, win(-10, 20)), (1, win(0, 30))]),
+    );
+    Expect::success()
+}
+
+fn window_sliding_size_not_a_multiple_of_period(p: &Pipeline) -> Expect {
+    let w = at(p, &[(1, 7)]).apply(WindowInto::new(WindowFn::sliding(secs_d(10), secs_d(3))));
+    assert_that(
+        &w.apply(with_window()),
+        contains_in_any_order(vec![(1, win(0, 10)), (1, win(3, 13)), (1, win(6, 16))]),
     );
     Expect::success()
 }
