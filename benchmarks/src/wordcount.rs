@@ -26,7 +26,12 @@ pub enum Shape {
     /// (`ExtractWords` → `Count::per_element`) → `format_counts` → `WriteToText`.
     /// This is the benchmark.
     Examples,
-    /// An experiment showing what combiner lifting and fusion would save:
+    /// An experiment showing what combiner lifting in the runner would save:
+    /// `ReadFromText` → `ExtractWords` (as the examples) → per-bundle partial
+    /// counts ([`PartialCountFn`], what a lifted `Count::per_element` runs
+    /// before its shuffle) → `Combine::per_key(Sum)` → `format_counts` → `WriteToText`.
+    Lifted,
+    /// An experiment showing what combiner lifting fused with the split would save:
     /// `ReadFromText` → one DoFn that splits lines and counts words per bundle
     /// ([`CountWordsInBundleFn`]) → `Combine::per_key(Sum)` → `format_counts` → `WriteToText`.
     Precombined,
@@ -37,6 +42,7 @@ impl Shape {
     pub fn name(self) -> &'static str {
         match self {
             Shape::Examples => "examples",
+            Shape::Lifted => "lifted",
             Shape::Precombined => "precombined",
         }
     }
@@ -45,8 +51,9 @@ impl Shape {
     pub fn by_name(name: &str) -> Result<Shape> {
         match name {
             "examples" => Ok(Shape::Examples),
+            "lifted" => Ok(Shape::Lifted),
             "precombined" => Ok(Shape::Precombined),
-            _ => Err(BenchError::Invalid(format!("unknown pipeline '{name}'; known: examples, precombined"))),
+            _ => Err(BenchError::Invalid(format!("unknown pipeline '{name}'; known: examples, lifted, precombined"))),
         }
     }
 }
@@ -79,7 +86,9 @@ impl Workload for WordCount {
     fn name(&self) -> String {
         match self.shape {
             Shape::Examples => format!("wordcount {}", size_label(self.corpus.spec.bytes)),
-            Shape::Precombined => format!("wordcount (precombined) {}", size_label(self.corpus.spec.bytes)),
+            Shape::Lifted | Shape::Precombined => {
+                format!("wordcount ({}) {}", self.shape.name(), size_label(self.corpus.spec.bytes))
+            }
         }
     }
 
@@ -114,7 +123,9 @@ impl Workload for WordCount {
     fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()> {
         match self.shape {
             Shape::Examples => pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup),
-            Shape::Precombined => precombined_pipeline(&self.corpus.path, &out_dir.join(OUTPUT), setup),
+            Shape::Lifted | Shape::Precombined => {
+                experiment_pipeline(self.shape, &self.corpus.path, &out_dir.join(OUTPUT), setup)
+            }
         }
     }
 
@@ -191,20 +202,72 @@ pub fn pipeline(input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Resu
     Ok(())
 }
 
-/// The [`Shape::Precombined`] experiment: the same input and output as
-/// [`pipeline`], but words are counted per bundle inside one DoFn and only
-/// the partial counts go through `Combine::per_key(Sum)`, as combiner lifting
-/// fused with the split would do.
-pub fn precombined_pipeline(input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Result<()> {
+/// The [`Shape::Lifted`] and [`Shape::Precombined`] experiments: the same
+/// input and output as [`pipeline`], but only per-bundle partial counts go
+/// through `Combine::per_key(Sum)`. ([`Shape::Examples`] runs [`pipeline`].)
+pub fn experiment_pipeline(shape: Shape, input: &Path, output_prefix: &Path, setup: &RunnerSetup) -> Result<()> {
     let p = Pipeline::new(setup.options(), linked_runners());
     let lines = p.apply_named("ReadLines", ReadFromText::new(input.display().to_string()));
-    let counts = lines
-        .apply_named("CountInBundle", ParDo::of(CountWordsInBundleFn::default()))
-        .apply_named("SumPerWord", Combine::per_key(Sum::<u64>::new()));
+    let partial = match shape {
+        Shape::Precombined => lines.apply_named("CountInBundle", ParDo::of(CountWordsInBundleFn::default())),
+        _ => lines
+            .apply_named("ExtractWords", ParDo::of(beamline_examples::ExtractWordsFn::default()))
+            .apply_named("PartialCount", ParDo::of(PartialCountFn::default())),
+    };
+    let counts = partial.apply_named("SumPerWord", Combine::per_key(Sum::<u64>::new()));
     let _files = beamline_examples::format_counts(counts)
         .apply_named("WriteCounts", WriteToText::new(output_prefix.display().to_string()));
     p.run().map_err(|source| BenchError::Pipeline { setup: setup.name.clone(), source })?;
     Ok(())
+}
+
+/// Counts the words of a bundle in a map that `finish_bundle` emits as
+/// `(word, partial count)`: the pre-shuffle half of a lifted
+/// `Count::per_element`. For globally windowed input.
+///
+/// # Examples
+/// ```
+/// use beamline::prelude::*;
+/// use beamline_benchmarks::wordcount::PartialCountFn;
+/// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+/// let counts = p
+///     .apply(Create::new(vec!["a".to_string(), "b".into(), "a".into()]))
+///     .apply(ParDo::of(PartialCountFn::default()))
+///     .apply(Combine::per_key(Sum::<u64>::new()));
+/// assert_that(&counts, contains_in_any_order(vec![("a".to_string(), 2u64), ("b".to_string(), 1)]));
+/// p.run().unwrap();
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PartialCountFn {
+    #[serde(skip)]
+    counts: FxHashMap<String, u64>,
+}
+
+impl DoFn for PartialCountFn {
+    type In = String;
+    type Out = (String, u64);
+    fn process(
+        &mut self,
+        word: &String,
+        _ctx: &mut ProcessContext<'_, (String, u64)>,
+    ) -> std::result::Result<(), DoFnError> {
+        match self.counts.get_mut(word.as_str()) {
+            Some(c) => *c += 1,
+            None => {
+                self.counts.insert(word.clone(), 1);
+            }
+        }
+        Ok(())
+    }
+    fn finish_bundle(
+        &mut self,
+        ctx: &mut FinishBundleContext<'_, (String, u64)>,
+    ) -> std::result::Result<(), DoFnError> {
+        for (word, count) in self.counts.drain() {
+            ctx.emit((word, count), Timestamp::MIN, Window::Global);
+        }
+        Ok(())
+    }
 }
 
 /// Splits lines into words (as `ExtractWordsFn`) and counts them in a map

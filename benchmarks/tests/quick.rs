@@ -16,15 +16,17 @@ fn wordcount_outputs_agree_on_a_small_corpus() {
 }
 
 #[test]
-fn precombined_wordcount_outputs_agree_on_a_small_corpus() {
+fn experimental_wordcount_pipelines_agree_on_a_small_corpus() {
     use beamline_benchmarks::corpus::{ensure, CorpusSpec};
     use beamline_benchmarks::harness::{measure, InProcess};
     use beamline_benchmarks::wordcount::{Shape, WordCount};
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("beamline-bench-quick-precombined");
     let _ = std::fs::remove_dir_all(&dir);
     let corpus = ensure(&CorpusSpec::zipf(100 * 1024), &dir).unwrap_or_else(|e| panic!("{e}"));
-    let wc = WordCount::with_shape(corpus, Shape::Precombined);
     let setups = beamline_benchmarks::RunnerSetup::defaults();
-    measure(&wc, &setups, 1, &dir.join("scratch"), &InProcess).unwrap_or_else(|e| panic!("{e}"));
+    for shape in [Shape::Lifted, Shape::Precombined] {
+        let wc = WordCount::with_shape(corpus.clone(), shape);
+        measure(&wc, &setups, 1, &dir.join("scratch"), &InProcess).unwrap_or_else(|e| panic!("{e}"));
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

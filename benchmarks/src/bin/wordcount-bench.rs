@@ -37,8 +37,9 @@ struct Args {
     /// direct-only-immutability-check, direct-only-shuffle).
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
-    /// Pipeline: `examples` (the examples crate's wordcount: the benchmark) or `precombined` (an experiment:
-    /// words counted per bundle in one DoFn, then Combine::per_key(Sum)).
+    /// Pipeline: `examples` (the examples crate's wordcount: the benchmark); experiments: `lifted` (ExtractWords,
+    /// then per-bundle partial counts, then Combine::per_key(Sum)), `precombined` (split and per-bundle counts in
+    /// one DoFn, then Combine::per_key(Sum)).
     #[arg(long, default_value = "examples")]
     pipeline: String,
     /// Run every measured run in this process instead of a fresh child process each.
