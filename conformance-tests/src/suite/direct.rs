@@ -2,7 +2,9 @@
 //! user mistakes): they run on the direct runner only.
 
 use crate::harness::{cell_token, Expect, Test};
+use beamline::coder::Coder;
 use beamline::prelude::*;
+use beamline::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,6 +15,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("direct_detects_a_mutating_dofn", direct_detects_a_mutating_dofn),
         Test::new("direct_round_trips_elements_through_coders", direct_round_trips_elements_through_coders),
         Test::new("direct_shuffles_element_order", direct_shuffles_element_order),
+        Test::new("direct_reports_coder_errors", direct_reports_coder_errors),
     ]
     .into_iter()
     .map(|t| t.only_on(&["direct"]))
@@ -119,5 +122,35 @@ fn direct_shuffles_element_order(p: &Pipeline) -> Expect {
             return Err("elements arrived in input order: the direct runner did not shuffle".into());
         }
         Ok(())
+    })
+}
+
+/// A coder that cannot encode 13.
+struct NoThirteen;
+
+impl Coder<i64> for NoThirteen {
+    fn encode(&self, v: &i64, out: &mut Vec<u8>) -> Result<(), String> {
+        if *v == 13 {
+            return Err("13 is not encodable".into());
+        }
+        out.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+    fn decode(&self, b: &[u8]) -> Result<i64, String> {
+        Ok(i64::from_le_bytes(b.try_into().map_err(|_| format!("expected 8 bytes, got {}", b.len()))?))
+    }
+    fn name(&self) -> String {
+        "conformance:coder:no_thirteen:v1".into()
+    }
+}
+
+/// The direct runner encodes every element, so a coder that fails is caught
+/// (a runner that never leaves the process may never call it).
+fn direct_reports_coder_errors(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(vec![12i64])).apply_named("Plus1", ParDo::of(crate::fns::AddN { n: 1 }));
+    xs.set_coder(NoThirteen);
+    Expect::error(|e| match e {
+        Error::Coder { label, message } if label == "Plus1" && message.contains("13 is not encodable") => Ok(()),
+        other => Err(format!("expected a coder error of 'Plus1', got: {other}")),
     })
 }

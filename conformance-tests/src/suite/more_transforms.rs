@@ -17,6 +17,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("partition_portable", partition_portable).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("partition_closure", partition_closure).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("partition_single", partition_single),
+        Test::new("partition_two_sizes_of_one_fn", partition_two_sizes_of_one_fn).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("partition_keeps_timestamps_and_windows", partition_keeps_timestamps_and_windows)
             .requires(&[MULTIPLE_OUTPUTS]),
         Test::new("partition_index_out_of_range_fails", partition_index_out_of_range_fails)
@@ -99,6 +100,16 @@ fn partition_single(p: &Pipeline) -> Expect {
     } else {
         Err(format!("{} partitions, expected 1", parts.len()))
     })
+}
+
+/// Two partitions by the same function into different numbers of parts.
+fn partition_two_sizes_of_one_fn(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(0..6i64));
+    let two = xs.apply_named("Two", Partition::of(2, ByRemainder));
+    let three = xs.apply_named("Three", Partition::of(3, ByRemainder));
+    assert_that(&two[1], contains_in_any_order(vec![1, 3, 5]));
+    assert_that(&three[2], contains_in_any_order(vec![2, 5]));
+    Expect::success()
 }
 
 fn partition_keeps_timestamps_and_windows(p: &Pipeline) -> Expect {

@@ -24,6 +24,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("pardo_tagged_outputs", pardo_tagged_outputs).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("pardo_tagged_output_left_empty", pardo_tagged_output_left_empty).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("pardo_tagged_outputs_keep_windows", pardo_tagged_outputs_keep_windows).requires(&[MULTIPLE_OUTPUTS]),
+        Test::new("pardo_same_dofn_different_outputs", pardo_same_dofn_different_outputs).requires(&[MULTIPLE_OUTPUTS]),
         Test::new("pardo_error_names_the_label", pardo_error_names_the_label),
         Test::new("pardo_error_in_composite_names_the_full_label", pardo_error_in_composite_names_the_full_label),
         Test::new("pardo_panic_names_the_label", pardo_panic_names_the_label),
@@ -352,6 +353,46 @@ fn pardo_tagged_outputs_keep_windows(p: &Pipeline) -> Expect {
     );
     assert_that(&out.get(&evens).apply(reify()), contains_in_any_order(vec![(2, secs(12), win(10, 20))]));
     assert_that_in_window(&out.get(&threes), win(20, 30), contains_in_any_order(vec!["three:3".to_string()]));
+    Expect::success()
+}
+
+/// Sends `x` to the tag `x mod (number of tags)`.
+#[derive(Clone, Serialize, Deserialize)]
+struct Splitter {
+    tags: Vec<TupleTag<i64>>,
+}
+
+impl DoFn for Splitter {
+    type In = i64;
+    type Out = i64;
+    fn process(&mut self, x: &i64, ctx: &mut ProcessContext<'_, i64>) -> Result<(), DoFnError> {
+        match self.tags.get(x.rem_euclid(self.tags.len().max(1) as i64) as usize) {
+            Some(tag) => ctx.output(tag, *x),
+            None => {
+                ctx.emit(*x);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn split(xs: &PCollection<i64>, label: &str, n: usize) -> Vec<PCollection<i64>> {
+    let tags: Vec<TupleTag<i64>> = (0..n).map(|i| TupleTag::new(&format!("t{i}"))).collect();
+    let mut pardo = ParDo::of(Splitter { tags: tags.clone() }).with_output(&tags[0]);
+    for t in &tags[1..] {
+        pardo = pardo.with_output(t);
+    }
+    let out = xs.apply_named(label, pardo);
+    tags.iter().map(|t| out.get(t)).collect()
+}
+
+/// One DoFn type applied twice with different numbers of tagged outputs.
+fn pardo_same_dofn_different_outputs(p: &Pipeline) -> Expect {
+    let xs = p.apply(Create::new(0..6i64));
+    let one = split(&xs, "One", 1);
+    let three = split(&xs, "Three", 3);
+    assert_that(&one[0], contains_in_any_order(0..6i64));
+    assert_that(&three[1], contains_in_any_order(vec![1, 4]));
     Expect::success()
 }
 

@@ -29,6 +29,7 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("side_input_empty_main", side_input_empty_main),
         Test::new("side_input_sliding_side_window_mapping", side_input_sliding_side_window_mapping),
         Test::new("side_input_large_list_and_map", side_input_large_list_and_map),
+        Test::new("side_input_defaults_differ_per_step", side_input_defaults_differ_per_step),
     ]
     .into_iter()
     .map(|t| t.requires(&[SIDE_INPUTS]))
@@ -339,5 +340,19 @@ fn side_input_large_list_and_map(p: &Pipeline) -> Expect {
     let total = n * (n - 1) / 2;
     let expected = (0..1000i64).map(|i| i * 150).map(|x| (x, total, (x < n).then_some(-x)));
     assert_that(&out, contains_in_any_order(expected));
+    Expect::success()
+}
+
+/// Two steps of the same DoFn type, each with its own default for an empty
+/// side input: each reads its own default, also when rebuilt from the graph.
+fn side_input_defaults_differ_per_step(p: &Pipeline) -> Expect {
+    let main = p.apply_named("Main", Create::new(vec![1i64]));
+    let empty = p.apply_named("Empty", Create::new(Vec::<i64>::new()));
+    let side_a = empty.as_singleton_or(100);
+    let side_b = empty.as_singleton_or(5);
+    let a = main.apply_named("AddA", ParDo::of(AddSide { side: side_a.clone() }).with_side_input(&side_a));
+    let b = main.apply_named("AddB", ParDo::of(AddSide { side: side_b.clone() }).with_side_input(&side_b));
+    assert_that(&a, contains_in_any_order(vec![101]));
+    assert_that(&b, contains_in_any_order(vec![6]));
     Expect::success()
 }
