@@ -25,6 +25,10 @@ pub trait Workload {
     fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()>;
     /// Fails unless the pipeline's output in `pipeline_dir` equals the baseline's in `baseline_dir`.
     fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()>;
+    /// True for a what-if pipeline (not what users run): reported, but not held to the project's goals.
+    fn is_experiment(&self) -> bool {
+        false
+    }
 }
 
 /// Measurements of one workload: the baseline and each setup, one sample per repetition.
@@ -38,6 +42,8 @@ pub struct Measurement {
     pub items: u64,
     /// What the units are called.
     pub unit: &'static str,
+    /// Whether the workload is an experiment ([`Workload::is_experiment`]).
+    pub experiment: bool,
     /// Baseline samples, one per repetition.
     pub baseline: Vec<Sample>,
     /// Each setup with its samples, in the same repetition order.
@@ -225,6 +231,7 @@ pub fn measure(
         input: workload.input_description(),
         items: workload.items(),
         unit: workload.unit(),
+        experiment: workload.is_experiment(),
         baseline: Vec::new(),
         setups: setups.iter().map(|s| (s.clone(), Vec::new())).collect(),
     };

@@ -129,6 +129,10 @@ impl Workload for WordCount {
         }
     }
 
+    fn is_experiment(&self) -> bool {
+        self.shape != Shape::Examples
+    }
+
     fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()> {
         let mismatch =
             |detail: String| BenchError::Mismatch { workload: self.name(), setup: setup.name.clone(), detail };

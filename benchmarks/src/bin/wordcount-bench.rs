@@ -37,11 +37,11 @@ struct Args {
     /// direct-only-immutability-check, direct-only-shuffle).
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
-    /// Pipeline: `examples` (the examples crate's wordcount: the benchmark); experiments: `lifted` (ExtractWords,
-    /// then per-bundle partial counts, then Combine::per_key(Sum)), `precombined` (split and per-bundle counts in
-    /// one DoFn, then Combine::per_key(Sum)).
-    #[arg(long, default_value = "examples")]
-    pipeline: String,
+    /// Pipelines, comma-separated: `examples` (the examples crate's wordcount: the benchmark); experiments:
+    /// `lifted` (ExtractWords, then per-bundle partial counts, then Combine::per_key(Sum)), `precombined` (split
+    /// and per-bundle counts in one DoFn, then Combine::per_key(Sum)).
+    #[arg(long, value_delimiter = ',', default_value = "examples")]
+    pipeline: Vec<String>,
     /// Run every measured run in this process instead of a fresh child process each.
     #[arg(long)]
     in_process: bool,
@@ -72,10 +72,11 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let data_dir = args.data_dir.clone().unwrap_or_else(|| root.join("bench-data"));
-    let shape = Shape::by_name(&args.pipeline)?;
+    let shapes = args.pipeline.iter().map(|n| Shape::by_name(n)).collect::<Result<Vec<_>, _>>()?;
     let setups = args.setups.iter().map(|n| RunnerSetup::by_name(n)).collect::<Result<Vec<_>, _>>()?;
     if let (Some(variant), Some(out), Some(bytes)) = (&args.child_variant, &args.child_out, args.child_bytes) {
         let c = corpus::ensure(&CorpusSpec::zipf(bytes), &data_dir)?;
+        let shape = shapes.first().copied().unwrap_or(Shape::Examples);
         harness::child_main(&WordCount::with_shape(c, shape), &RunnerSetup::all(), variant, out)?;
         return Ok(());
     }
@@ -99,19 +100,22 @@ fn main() -> anyhow::Result<()> {
         if args.prepare_only {
             continue;
         }
-        let child = Subprocess {
-            program: program.clone(),
-            args: vec![
-                "--data-dir".into(),
-                data_dir.display().to_string(),
-                "--child-bytes".into(),
-                spec.bytes.to_string(),
-                "--pipeline".into(),
-                shape.name().into(),
-            ],
-        };
-        let executor: &dyn Executor = if args.quick || args.in_process { &InProcess } else { &child };
-        measurements.push(harness::measure(&WordCount::with_shape(c, shape), &setups, reps, &scratch, executor)?);
+        for &shape in &shapes {
+            let child = Subprocess {
+                program: program.clone(),
+                args: vec![
+                    "--data-dir".into(),
+                    data_dir.display().to_string(),
+                    "--child-bytes".into(),
+                    spec.bytes.to_string(),
+                    "--pipeline".into(),
+                    shape.name().into(),
+                ],
+            };
+            let executor: &dyn Executor = if args.quick || args.in_process { &InProcess } else { &child };
+            let wc = WordCount::with_shape(c.clone(), shape);
+            measurements.push(harness::measure(&wc, &setups, reps, &scratch, executor)?);
+        }
     }
     let _ = std::fs::remove_dir_all(&scratch);
     if args.prepare_only {
