@@ -13,6 +13,9 @@
 use beamline::io::{ReadFromText, WriteToText};
 use beamline::prelude::*;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     beamline::exit_on_error(run())
 }

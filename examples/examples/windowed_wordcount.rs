@@ -14,6 +14,9 @@
 use beamline::Pipeline;
 use beamline_examples::windowed_wordcount::{run_pipeline, WindowedWordCountOptions};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     beamline::exit_on_error(run())
 }

@@ -15,6 +15,9 @@
 use beamline::Pipeline;
 use beamline_examples::wordcount::{run_pipeline, WordCountOptions};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     beamline::exit_on_error(run())
 }

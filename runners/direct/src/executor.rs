@@ -2,27 +2,38 @@
 //! inboxes; a node finishes once its inputs are complete and its inbox empty.
 
 use crate::Config;
-use beamline::exec::{DoFnInvoker, Executable, GroupState, Outputs, SideInputView};
+use beamline::exec::{DoFnInvoker, Executable, GroupState, Outputs, SideInputView, SourceSplit};
 use beamline::metrics::MetricResults;
 use beamline::plan::ExecutionPlan;
 use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use std::sync::Arc;
 
-/// Bundles a source is split into (so that bundle order can be shuffled).
-const SOURCE_SPLITS: usize = 4;
+/// Parts a source is split into: they are read one at a time, when nothing
+/// downstream has work, so memory holds about one part in flight (text
+/// sources do not split below 1 MiB), and their order can be shuffled.
+const SOURCE_SPLITS: usize = 1024;
 
 enum NodeState {
     Idle,
+    Source(Vec<Box<dyn SourceSplit>>),
     ParDo { invoker: Box<dyn DoFnInvoker>, sides: Vec<SideInputView> },
     Gbk(Box<dyn GroupState>),
+}
+
+/// A batch waiting for a step, with its coder encoding when the coder check
+/// made one (shared by every consumer; the immutability check compares with it).
+struct Bundle {
+    batch: Batch,
+    encoded: Option<Arc<Vec<u8>>>,
 }
 
 pub(crate) struct Executor {
     plan: ExecutionPlan,
     cfg: Config,
     rng: SmallRng,
-    inbox: Vec<Vec<Batch>>,
+    inbox: Vec<Vec<Bundle>>,
     state: Vec<NodeState>,
     finished: Vec<bool>,
     /// Complete contents of PCollections read as side inputs.
@@ -91,7 +102,14 @@ impl Executor {
                 self.process(node, bundle)?;
                 continue;
             }
-            // Nothing to process: finish the first node whose inputs are complete.
+            // Nothing to process: read the next part of a source.
+            if let Some(source) = (0..self.plan.nodes.len())
+                .find(|&i| !self.finished[i] && matches!(self.plan.nodes[i].exec, Executable::Read(_)))
+            {
+                self.read_next(source)?;
+                continue;
+            }
+            // Nothing to read: finish the first node whose inputs are complete.
             let next = (0..self.plan.nodes.len()).find(|&i| {
                 !self.finished[i] && self.inputs_complete(i) && self.sides_complete(i) && self.inbox[i].is_empty()
             });
@@ -125,11 +143,13 @@ impl Executor {
         if batch.is_empty() {
             return Ok(());
         }
+        let mut encoded = None;
         if self.cfg.coder_check {
             let codec = &self.plan.pcollections[pcoll].codec;
             let mut bytes = Vec::new();
             codec.encode(&batch, &mut bytes)?;
             batch = codec.decode(&bytes)?;
+            encoded = Some(Arc::new(bytes));
         }
         if let Some(contents) = &mut self.side_contents[pcoll] {
             contents.push(batch.clone());
@@ -137,14 +157,14 @@ impl Executor {
         let consumers = &self.plan.pcollections[pcoll].consumers;
         if let Some((&last, rest)) = consumers.split_last() {
             for &c in rest {
-                self.inbox[c].push(batch.clone());
+                self.inbox[c].push(Bundle { batch: batch.clone(), encoded: encoded.clone() });
             }
-            self.inbox[last].push(batch);
+            self.inbox[last].push(Bundle { batch, encoded });
         }
         Ok(())
     }
 
-    fn process(&mut self, node: usize, mut bundle: Batch) -> Result<()> {
+    fn process(&mut self, node: usize, Bundle { batch: bundle, encoded }: Bundle) -> Result<()> {
         let exec = self.plan.nodes[node].exec.clone();
         match exec {
             Executable::Flatten => {
@@ -171,11 +191,12 @@ impl Executor {
                     invoker.setup()?;
                     self.state[node] = NodeState::ParDo { invoker, sides };
                 }
-                if self.cfg.shuffle {
-                    bundle.shuffle(&mut self.rng);
-                }
                 let codec = self.plan.pcollections[self.plan.nodes[node].inputs[0]].codec.clone();
-                let before = if self.cfg.immutability_check { Some(codec.fingerprints(&bundle)?) } else { None };
+                // Without an encoding from the coder check, fingerprint the input now.
+                let before = match (&encoded, self.cfg.immutability_check) {
+                    (None, true) => Some(codec.fingerprints(&bundle)?),
+                    _ => None,
+                };
                 let mut out = Outputs::new(pardo.output_count());
                 let NodeState::ParDo { invoker, sides } = &mut self.state[node] else {
                     return Err(self.broken(node));
@@ -185,18 +206,30 @@ impl Executor {
                 invoker.finish_bundle(&mut out)?;
                 let label = &self.plan.nodes[node].label;
                 self.metrics.merge(label, invoker.take_metrics());
-                if let Some(before) = before {
-                    let after = codec.fingerprints(&bundle)?;
-                    if let Some(i) = before.iter().zip(&after).position(|(a, b)| a != b) {
-                        return Err(Error::UserCode {
-                            label: label.clone(),
-                            runner: "direct".into(),
-                            element: bundle.describe(i),
-                            message: "the DoFn mutated its input element; DoFns must treat inputs as immutable \
-                                      (clone before changing)"
-                                .into(),
-                        });
+                let changed = match (before, &encoded) {
+                    _ if !self.cfg.immutability_check => None,
+                    (Some(before), _) => Self::first_difference(&before, &codec.fingerprints(&bundle)?),
+                    (None, Some(bytes)) => {
+                        let mut now = Vec::with_capacity(bytes.len());
+                        codec.encode(&bundle, &mut now)?;
+                        if now == **bytes {
+                            None
+                        } else {
+                            let original = codec.decode(bytes)?;
+                            Self::first_difference(&codec.fingerprints(&original)?, &codec.fingerprints(&bundle)?)
+                        }
                     }
+                    (None, None) => None,
+                };
+                if let Some(i) = changed {
+                    return Err(Error::UserCode {
+                        label: label.clone(),
+                        runner: "direct".into(),
+                        element: bundle.describe(i),
+                        message: "the DoFn mutated its input element; DoFns must treat inputs as immutable \
+                                  (clone before changing)"
+                            .into(),
+                    });
                 }
                 let outputs = self.plan.nodes[node].outputs.clone();
                 for (i, o) in outputs.into_iter().enumerate() {
@@ -210,6 +243,35 @@ impl Executor {
         }
     }
 
+    /// Reads one part of a source (splitting it first); finishes the source
+    /// after its last part.
+    fn read_next(&mut self, node: usize) -> Result<()> {
+        if let (NodeState::Idle, Executable::Read(source)) = (&self.state[node], &self.plan.nodes[node].exec) {
+            let splits = source.split(SOURCE_SPLITS)?;
+            self.state[node] = NodeState::Source(splits);
+        }
+        let NodeState::Source(splits) = &mut self.state[node] else {
+            return Err(self.broken(node));
+        };
+        let Some(mut split) = (match splits.len() {
+            0 => None,
+            n if self.cfg.shuffle => Some(splits.swap_remove(self.rng.random_range(0..n))),
+            _ => Some(splits.remove(0)),
+        }) else {
+            return self.finish(node);
+        };
+        let mut batches = Vec::new();
+        split.read(&mut |b| {
+            batches.push(b);
+            Ok(())
+        })?;
+        let out = self.plan.nodes[node].outputs[0];
+        for b in batches {
+            self.emit(out, b)?;
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, node: usize) -> Result<()> {
         let exec = self.plan.nodes[node].exec.clone();
         let outputs = self.plan.nodes[node].outputs.clone();
@@ -217,18 +279,7 @@ impl Executor {
             Executable::Impulse => {
                 self.emit(outputs[0], Batch::new(vec![WindowedValue::in_global(())]))?;
             }
-            Executable::Read(source) => {
-                for mut split in source.split(SOURCE_SPLITS)? {
-                    let mut batches = Vec::new();
-                    split.read(&mut |b| {
-                        batches.push(b);
-                        Ok(())
-                    })?;
-                    for b in batches {
-                        self.emit(outputs[0], b)?;
-                    }
-                }
-            }
+            Executable::Read(_) => {}
             Executable::GroupByKey(_) => {
                 if let NodeState::Gbk(s) = &mut self.state[node] {
                     let fired = s.fire(Timestamp::MAX)?;
@@ -239,6 +290,11 @@ impl Executor {
         }
         self.finished[node] = true;
         Ok(())
+    }
+
+    /// Index of the first element whose fingerprint changed.
+    fn first_difference(before: &[u64], after: &[u64]) -> Option<usize> {
+        before.iter().zip(after).position(|(a, b)| a != b).or((before.len() != after.len()).then_some(0))
     }
 
     fn broken(&self, node: usize) -> Error {

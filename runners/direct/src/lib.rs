@@ -4,10 +4,12 @@
 //! wrong, each check on by default and switchable off by a flag:
 //! - `--direct-coder-check`: every element produced round-trips through its
 //!   PCollection's coder (catches types that do not serialize faithfully);
-//! - `--direct-immutability-check`: a DoFn's input is encoded before and
-//!   after `process`; any change (through interior mutability) is an error;
-//! - `--direct-seed`: bundles are processed in an order, and elements within a
-//!   bundle in an order, shuffled from this seed (catches order dependence).
+//! - `--direct-immutability-check`: a DoFn's input is encoded again after
+//!   `process` and compared with its encoding from before (the coder check's,
+//!   or fingerprints taken just before); any change (through interior
+//!   mutability) is an error;
+//! - `--direct-seed`: bundles are processed in an order shuffled from this seed
+//!   (catches dependence on order); `--direct-shuffle=false` keeps arrival order.
 //!
 //! Execution is driven by bundles and PCollection completeness, the bounded
 //! case of watermarks: a GroupByKey fires a window when its input's watermark
@@ -67,7 +69,7 @@ impl Runner for DirectRunner {
             RunnerFlag { name: "direct-seed", help: "Seed of the shuffled bundle and element order", default: "0" },
             RunnerFlag {
                 name: "direct-shuffle",
-                help: "Shuffle bundle and element order (true|false)",
+                help: "Shuffle the order bundles are processed in (true|false)",
                 default: "true",
             },
             RunnerFlag {

@@ -19,10 +19,12 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Lines per emitted batch.
-pub(crate) const LINES_PER_BATCH: usize = 4096;
+/// Lines per emitted batch: big enough to amortize per-batch work, small
+/// enough that the batches of the steps downstream stay out of the
+/// allocator's huge-allocation path (which maps and zeroes fresh pages).
+pub(crate) const LINES_PER_BATCH: usize = 1024;
 /// Bytes of line text after which a batch is emitted even if it has fewer lines.
-const BYTES_PER_BATCH: usize = 4 << 20;
+const BYTES_PER_BATCH: usize = 1 << 20;
 /// Read buffer size.
 const READ_BUFFER: usize = 1 << 20;
 /// Default smallest byte range worth a split of its own.
@@ -406,7 +408,7 @@ mod tests {
             })
             .unwrap();
         }
-        assert_eq!(sizes, vec![4096, 4096, 1808]);
+        assert_eq!(sizes, [vec![1024; 9], vec![784]].concat());
     }
 
     #[test]
