@@ -28,6 +28,8 @@ pub struct Report<'a> {
     pub isolation: &'a str,
     /// The repository revision the measured code was built from.
     pub revision: String,
+    /// The program's global allocator.
+    pub allocator: &'a str,
     /// The 1-minute load average after the run.
     pub load_after: Option<f64>,
     /// Every measurement.
@@ -41,7 +43,7 @@ pub struct Report<'a> {
 /// use beamline_benchmarks::machine::Machine;
 /// use beamline_benchmarks::report::{render, Report};
 /// let m = Machine::describe();
-/// let r = Report { title: "T", command: "x".into(), machine: &m, isolation: "", revision: "".into(), load_after: None, measurements: &[] };
+/// let r = Report { title: "T", command: "x".into(), machine: &m, isolation: "", revision: "".into(), allocator: "", load_after: None, measurements: &[] };
 /// let text = render(&r);
 /// assert!(text.starts_with("# T"));
 /// ```
@@ -59,6 +61,7 @@ pub fn render(r: &Report<'_>) -> String {
     let _ = writeln!(s, "| OS | {} |", m.kernel);
     let _ = writeln!(s, "| compiler | {} |", m.rustc);
     let _ = writeln!(s, "| build | {} |", m.profile);
+    let _ = writeln!(s, "| allocator | {} |", r.allocator);
     let _ = writeln!(s, "| load average (1 min) before / after | {} / {} |\n", load(m.load), load(r.load_after));
     let _ = writeln!(
         s,

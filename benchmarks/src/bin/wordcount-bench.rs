@@ -17,6 +17,10 @@ use beamline_benchmarks::RunnerSetup;
 use clap::Parser;
 use std::path::PathBuf;
 
+// The allocator the example programs use, so the pipeline runs as in a user's program.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Bytes of the quick mode's corpus.
 const QUICK_BYTES: u64 = 200 * 1024;
 
@@ -130,6 +134,7 @@ fn main() -> anyhow::Result<()> {
         command,
         machine: &machine,
         revision: env!("BEAMLINE_BENCH_REVISION").to_string(),
+        allocator: "mimalloc (as the example programs)",
         isolation: if args.quick || args.in_process { "in process" } else { "a fresh child process per run" },
         load_after: load_average(),
         measurements: &measurements,
