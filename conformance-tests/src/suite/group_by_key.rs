@@ -15,6 +15,8 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("gbk_many_keys", gbk_many_keys),
         Test::new("gbk_one_key_a_million_values", gbk_one_key_a_million_values),
         Test::new("gbk_empty_input", gbk_empty_input),
+        Test::new("gbk_large_values", gbk_large_values),
+        Test::new("gbk_sessions_twice", gbk_sessions_twice).requires(&[MERGING_WINDOWS]),
         Test::new("gbk_composite_keys", gbk_composite_keys),
         Test::new("gbk_twice", gbk_twice),
         Test::new("gbk_fixed_windows", gbk_fixed_windows),
@@ -64,6 +66,73 @@ fn gbk_one_key_a_million_values(p: &Pipeline) -> Expect {
 fn gbk_empty_input(p: &Pipeline) -> Expect {
     let g = p.apply(Create::new(Vec::<(String, i64)>::new())).apply(GroupByKey::new());
     assert_that(&g, is_empty());
+    Expect::success()
+}
+
+/// Values of several MB each, grouped under one key.
+fn gbk_large_values(p: &Pipeline) -> Expect {
+    const MB: usize = 1 << 20;
+    let values = vec!["a".repeat(3 * MB), "b".repeat(4 * MB), String::new()];
+    let g = p
+        .apply(Create::new(values.into_iter().map(|v| ("k".to_string(), v)).collect::<Vec<_>>()))
+        .apply(GroupByKey::new())
+        .apply(ParDo::of(Sizes));
+    assert_that(&g, contains_in_any_order(vec![("k".to_string(), vec![0usize, 3 * MB, 4 * MB])]));
+    Expect::success()
+}
+
+/// `(k, [text])` into `(k, sorted sizes)`.
+#[derive(Clone, Serialize, Deserialize)]
+struct Sizes;
+
+impl DoFn for Sizes {
+    type In = (String, Vec<String>);
+    type Out = (String, Vec<usize>);
+    fn process(
+        &mut self,
+        kv: &(String, Vec<String>),
+        ctx: &mut ProcessContext<'_, (String, Vec<usize>)>,
+    ) -> Result<(), DoFnError> {
+        let mut sizes: Vec<usize> = kv.1.iter().map(String::len).collect();
+        sizes.sort();
+        ctx.emit((kv.0.clone(), sizes));
+        Ok(())
+    }
+}
+
+/// `(k, vs)` into `("all", len(vs))`.
+#[derive(Clone, Serialize, Deserialize)]
+struct Regroup;
+
+impl DoFn for Regroup {
+    type In = (String, Vec<i64>);
+    type Out = (String, usize);
+    fn process(
+        &mut self,
+        kv: &(String, Vec<i64>),
+        ctx: &mut ProcessContext<'_, (String, usize)>,
+    ) -> Result<(), DoFnError> {
+        ctx.emit(("all".into(), kv.1.len()));
+        Ok(())
+    }
+}
+
+/// Sessions already merged per key merge again when regrouped under one key.
+fn gbk_sessions_twice(p: &Pipeline) -> Expect {
+    let g = timestamped_kvs(p, &[("a", 1, 1), ("a", 2, 2), ("b", 3, 4), ("c", 4, 20)])
+        .apply(WindowInto::new(sessions(3)))
+        .apply_named("PerKey", GroupByKey::new())
+        .apply(ParDo::of(Regroup))
+        .apply_named("All", GroupByKey::new())
+        .apply(sort_group());
+    // a: [1, 5); b: [4, 7) -> together [1, 7); c: [20, 23).
+    assert_that(
+        &g.apply(reify()),
+        contains_in_any_order(vec![
+            (("all".to_string(), vec![1usize, 2]), end_of(1, 7), win(1, 7)),
+            (("all".to_string(), vec![1]), end_of(20, 23), win(20, 23)),
+        ]),
+    );
     Expect::success()
 }
 
