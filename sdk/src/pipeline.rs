@@ -501,7 +501,10 @@ impl Pipeline {
     pub fn portable_graph_json(&self) -> Result<String> {
         let s = self.state.borrow();
         if let Some(e) = &s.error {
-            return Err(Error::Construction(e.to_string()));
+            return Err(match e {
+                Error::Construction(m) => Error::Construction(m.clone()),
+                other => Error::Construction(other.to_string()),
+            });
         }
         if let Some(t) = s.transforms.iter().find(|t| s.closures.contains(&t.label)) {
             return Err(Error::graph(

@@ -47,8 +47,8 @@ fn dump_then_run_from_graph_uses_the_files_payload() {
     let mut g: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for t in g["transforms"].as_array_mut().unwrap() {
         match t["label"].as_str().unwrap() {
-            "ParDo(AddN)" => t["payload"]["n"] = 100.into(),
-            "AssertThat/Check" => t["payload"]["matcher"]["ContainsInAnyOrder"] = serde_json::json!([101, 102, 103]),
+            "ParDo(AddN)" => t["payload"]["do_fn"]["n"] = 100.into(),
+            "AssertThat/Check" => t["payload"]["do_fn"]["matcher"]["ContainsInAnyOrder"] = serde_json::json!([101, 102, 103]),
             _ => {}
         }
     }
@@ -105,7 +105,7 @@ fn malformed_graphs_get_precise_errors() {
     assert!(e.contains("function 'pardo:my::Missing' is not registered"), "{e}");
 
     let mut g = good_graph();
-    g["transforms"][1]["payload"] = serde_json::json!({"n": "ten"});
+    g["transforms"][1]["payload"] = serde_json::json!({"do_fn": {"n": "ten"}});
     let e = run_graph_text(&g.to_string()).to_string();
     assert!(e.contains("bad DoFn payload"), "{e}");
 

@@ -10,6 +10,9 @@ use crate::time::Timestamp;
 use crate::window::{Window, WindowingStrategy};
 use std::sync::Arc;
 
+/// The fewest elements a split of a `Create` holds (small inputs stay whole).
+const MIN_SPLIT: usize = 256;
+
 /// Elements per batch emitted by in-memory sources.
 pub(crate) const SOURCE_BATCH: usize = 4096;
 
@@ -89,7 +92,7 @@ struct VecSource<T> {
 impl<T: Element> BoundedSource for VecSource<T> {
     fn split(&self, desired: usize) -> Result<Vec<Box<dyn SourceSplit>>> {
         let n = self.values.len();
-        let parts = desired.clamp(1, n.max(1));
+        let parts = desired.clamp(1, n.div_ceil(MIN_SPLIT).max(1));
         let step = n.div_ceil(parts).max(1);
         let mut splits: Vec<Box<dyn SourceSplit>> = Vec::new();
         let mut start = 0;

@@ -82,6 +82,7 @@ pub struct ParDoWithOutputs<D: DoFn> {
 
 struct TagSpec {
     name: String,
+    type_name: &'static str,
     empty: fn() -> Batch,
     output: fn(&crate::Pipeline, &str, bool, crate::WindowingStrategy) -> String,
 }
@@ -91,6 +92,7 @@ impl<D: DoFn> ParDoWithOutputs<D> {
     pub fn with_output<T: Element>(mut self, tag: &TupleTag<T>) -> Self {
         self.tags.push(TagSpec {
             name: tag.name.clone(),
+            type_name: std::any::type_name::<T>(),
             empty: || Batch::new::<T>(Vec::new()),
             output: |p, name, bounded, w| p.new_output::<T>(name, bounded, w).id().to_string(),
         });
@@ -134,16 +136,36 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
         }
         tagged.push((t.name.clone(), (t.output)(&p, &t.name, bounded, windowing)));
     }
-    let (payload, function, portable) = match &pd.codec {
-        Some(c) => match (c.to)(&pd.f) {
-            Ok(v) => (v, format!("pardo:{}", std::any::type_name::<D>()), true),
-            Err(e) => {
-                p.fail(Error::Construction(format!("'{label}': cannot serialize the DoFn: {e}")));
-                (serde_json::Value::Null, String::new(), false)
+    // The function key names the DoFn and the shape of the step (output and
+    // side-input types), so a graph read from a file finds the builder of a
+    // step of the same shape; parameters travel in the payload.
+    let mut function = format!("pardo:{}", std::any::type_name::<D>());
+    if !tags.is_empty() || !pd.sides.is_empty() {
+        let outs: Vec<&str> = tags.iter().map(|t| t.type_name).collect();
+        let sides: Vec<&str> = pd.sides.iter().map(|(_, p)| p.view_name()).collect();
+        function = format!("{function}|outputs=[{}]|side_inputs=[{}]", outs.join(", "), sides.join(", "));
+    }
+    let payload = match &pd.codec {
+        Some(c) => (c.to)(&pd.f).and_then(|do_fn| {
+            let mut payload = serde_json::json!({ "do_fn": do_fn });
+            if !pd.sides.is_empty() {
+                let defaults = pd.sides.iter().map(|(_, p)| p.default_payload()).collect::<Result<Vec<_>, _>>()?;
+                payload["side_input_defaults"] = serde_json::Value::Array(defaults);
             }
-        },
-        None => (serde_json::Value::Null, format!("local:{label}"), false),
+            Ok(payload)
+        }),
+        None => Ok(serde_json::Value::Null),
     };
+    let (payload, portable) = match (payload, pd.codec.is_some()) {
+        (Ok(v), portable) => (v, portable),
+        (Err(e), _) => {
+            p.fail(Error::Construction(format!("'{label}': cannot serialize the DoFn: {e}")));
+            (serde_json::Value::Null, false)
+        }
+    };
+    if !portable {
+        function = format!("local:{label}");
+    }
     let mut requirements = Vec::new();
     if !pd.sides.is_empty() {
         requirements.push(capabilities::SIDE_INPUTS.to_string());
@@ -157,11 +179,20 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
     let from = pd.codec.as_ref().map(|c| c.from);
     let f = pd.f;
     let builder: NodeBuilder = Arc::new(move |ctx| {
-        let f = match (ctx.from_file, from) {
+        let bad = |e: String| Error::graph(ctx.label, format!("bad DoFn payload: {e}"));
+        let (f, preparers) = match (ctx.from_file, from) {
             (true, Some(from)) => {
-                from(ctx.payload).map_err(|e| Error::graph(ctx.label, format!("bad DoFn payload: {e}")))?
+                let f = from(&ctx.payload["do_fn"]).map_err(bad)?;
+                let defaults = ctx.payload.get("side_input_defaults").and_then(|d| d.as_array());
+                let preparers = preparers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p.with_default(defaults.and_then(|d| d.get(i)).unwrap_or(&serde_json::Value::Null)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(bad)?;
+                (f, preparers)
             }
-            _ => f.clone(),
+            _ => (f.clone(), preparers.clone()),
         };
         let prefix = format!("{}.", ctx.label);
         let tag_names: Vec<String> =
@@ -174,7 +205,7 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
             tag_names,
             empties: empties.clone(),
             side_ids: ctx.side_inputs.iter().map(|s| s.id.clone()).collect(),
-            preparers: preparers.clone(),
+            preparers,
             side_windows: ctx.side_inputs.iter().map(|s| s.windowing.window_fn).collect(),
         });
         Ok(Executable::ParDo(Arc::new(ParDoExecImpl { f, shared })))

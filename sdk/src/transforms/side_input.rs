@@ -16,7 +16,7 @@ pub trait ViewKind: Send + Sync + 'static {
     /// Element type of the side PCollection.
     type Elem: Element;
     /// What the DoFn reads.
-    type Value: Send + Sync + 'static;
+    type Value: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static;
     /// Builds the value of one window.
     fn build(values: Vec<Self::Elem>) -> std::result::Result<Self::Value, String>;
 }
@@ -147,6 +147,12 @@ impl<V: ViewKind> SideInput<V> {
 /// Builds a side input's view from its contents (type-erased).
 pub(crate) trait SidePreparer: Send + Sync {
     fn prepare(&self, label: &str, window_fn: WindowFn, contents: Vec<Batch>) -> Result<SideInputView>;
+    /// The view's type, for the ParDo's function key.
+    fn view_name(&self) -> &'static str;
+    /// The value read in windows without elements, as a payload (`null` if none).
+    fn default_payload(&self) -> std::result::Result<serde_json::Value, String>;
+    /// The same preparer with the default read from a payload.
+    fn with_default(&self, default: &serde_json::Value) -> std::result::Result<Arc<dyn SidePreparer>, String>;
 }
 
 struct Preparer<V: ViewKind> {
@@ -155,6 +161,25 @@ struct Preparer<V: ViewKind> {
 }
 
 impl<V: ViewKind> SidePreparer for Preparer<V> {
+    fn view_name(&self) -> &'static str {
+        std::any::type_name::<V>()
+    }
+
+    fn default_payload(&self) -> std::result::Result<serde_json::Value, String> {
+        match &self.default {
+            Some(d) => crate::graph::to_payload(&**d),
+            None => Ok(serde_json::Value::Null),
+        }
+    }
+
+    fn with_default(&self, default: &serde_json::Value) -> std::result::Result<Arc<dyn SidePreparer>, String> {
+        let default = match default {
+            serde_json::Value::Null => None,
+            v => Some(Arc::new(crate::graph::from_payload::<V::Value>(v)?)),
+        };
+        Ok(Arc::new(Preparer::<V> { id: self.id.clone(), default }))
+    }
+
     fn prepare(&self, label: &str, window_fn: WindowFn, contents: Vec<Batch>) -> Result<SideInputView> {
         let mut per_window: HashMap<Window, Vec<V::Elem>> = HashMap::new();
         for b in contents {
