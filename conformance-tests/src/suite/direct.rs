@@ -14,7 +14,7 @@ pub(super) fn tests() -> Vec<Test> {
     [
         Test::new("direct_detects_a_mutating_dofn", direct_detects_a_mutating_dofn),
         Test::new("direct_round_trips_elements_through_coders", direct_round_trips_elements_through_coders),
-        Test::new("direct_shuffles_element_order", direct_shuffles_element_order),
+        Test::new("direct_shuffles_bundle_order", direct_shuffles_bundle_order),
         Test::new("direct_reports_coder_errors", direct_reports_coder_errors),
     ]
     .into_iter()
@@ -110,13 +110,14 @@ impl DoFn for RecordOrder {
 
 /// The direct runner shuffles bundles and elements (from `--direct-seed`), so
 /// code that depends on order fails there first.
-fn direct_shuffles_element_order(p: &Pipeline) -> Expect {
+fn direct_shuffles_bundle_order(p: &Pipeline) -> Expect {
     let token = cell_token();
-    let _ = p.apply(Create::new(0..1000i64)).apply(ParDo::of(RecordOrder { token }));
+    // Enough elements for hundreds of bundles: their order is shuffled.
+    let _ = p.apply(Create::new(0..100_000i64)).apply(ParDo::of(RecordOrder { token }));
     Expect::success().check(move |_| {
         let seen = SEEN.lock().ok().and_then(|mut g| g.as_mut().and_then(|m| m.remove(&token))).unwrap_or_default();
-        if seen.len() != 1000 {
-            return Err(format!("saw {} elements, expected 1000", seen.len()));
+        if seen.len() != 100_000 {
+            return Err(format!("saw {} elements, expected 100000", seen.len()));
         }
         if seen.windows(2).all(|w| w[0] < w[1]) {
             return Err("elements arrived in input order: the direct runner did not shuffle".into());
