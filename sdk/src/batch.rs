@@ -169,14 +169,16 @@ impl<T: Element> BatchCodec for TypedCodec<T> {
     fn encode(&self, batch: &Batch, out: &mut Vec<u8>) -> Result<()> {
         let values = batch.downcast_ref::<T>()?;
         write_varint(out, values.len() as u64);
-        let mut scratch = Vec::new();
         for v in values {
-            scratch.clear();
+            // Encode in place after a 4-byte length slot, then fill the slot.
+            let slot = out.len();
+            out.extend_from_slice(&[0; 4]);
             self.coder
-                .encode(&v.value, &mut scratch)
+                .encode(&v.value, out)
                 .map_err(|e| self.err(format!("cannot encode {}: {e}", shorten(&format!("{:?}", v.value)))))?;
-            write_varint(out, scratch.len() as u64);
-            out.extend_from_slice(&scratch);
+            let len = u32::try_from(out.len() - slot - 4)
+                .map_err(|_| self.err("an element's encoding exceeds 4 GiB".to_string()))?;
+            out[slot..slot + 4].copy_from_slice(&len.to_le_bytes());
             out.extend_from_slice(&v.timestamp.as_micros().to_le_bytes());
             match v.window {
                 Window::Global => out.push(0),
@@ -195,7 +197,7 @@ impl<T: Element> BatchCodec for TypedCodec<T> {
         let n = r.varint().ok_or_else(|| self.err("truncated batch header".into()))?;
         let mut values = Vec::with_capacity((n as usize).min(1 << 20));
         for _ in 0..n {
-            let len = r.varint().ok_or_else(|| self.err("truncated element length".into()))? as usize;
+            let len = r.u32().ok_or_else(|| self.err("truncated element length".into()))? as usize;
             let body = r.take(len).ok_or_else(|| self.err("truncated element".into()))?;
             let value = self.coder.decode(body).map_err(|e| self.err(format!("cannot decode element: {e}")))?;
             let ts = r.i64().ok_or_else(|| self.err("truncated timestamp".into()))?;
@@ -261,6 +263,9 @@ impl<'a> Reader<'a> {
             }
         }
         None
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
     }
     fn i64(&mut self) -> Option<i64> {
         self.take(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))

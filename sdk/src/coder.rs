@@ -45,9 +45,8 @@ impl<T> Default for SerdeCoder<T> {
 
 impl<T: Element> Coder<T> for SerdeCoder<T> {
     fn encode(&self, value: &T, out: &mut Vec<u8>) -> Result<(), String> {
-        let buf = std::mem::take(out);
-        *out = postcard::to_extend(value, buf).map_err(|e| e.to_string())?;
-        Ok(())
+        // `to_io` copies byte slices with one `write_all` (`to_extend` goes byte by byte).
+        postcard::to_io(value, out).map(|_| ()).map_err(|e| e.to_string())
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T, String> {

@@ -10,6 +10,7 @@ use crate::plan::capabilities;
 use crate::time::Timestamp;
 use crate::window::{TimestampCombiner, Window, WindowingStrategy};
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -85,7 +86,11 @@ struct GbkExec<K, V> {
 
 impl<K: Key, V: Element> GroupByKeyExec for GbkExec<K, V> {
     fn new_state(&self) -> Box<dyn GroupState> {
-        Box::new(GbkState::<K, V> { windowing: self.windowing, groups: FxHashMap::default() })
+        Box::new(GbkState::<K, V> {
+            windowing: self.windowing,
+            groups: FxHashMap::default(),
+            sessions: FxHashMap::default(),
+        })
     }
     fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>> {
         let parts = parts.max(1);
@@ -99,67 +104,45 @@ impl<K: Key, V: Element> GroupByKeyExec for GbkExec<K, V> {
     }
 }
 
-/// Per key, the (unmerged) windows with their values and combined timestamps.
+/// Buffered groups: by key and window for non-merging windows; by key, with
+/// the unmerged windows, for merging ones (merged when they fire).
 struct GbkState<K, V> {
     windowing: WindowingStrategy,
-    groups: FxHashMap<K, Vec<(Window, Timestamp, Vec<V>)>>,
+    groups: FxHashMap<(K, Window), (Timestamp, Vec<V>)>,
+    sessions: FxHashMap<K, Vec<(Window, Timestamp, Vec<V>)>>,
 }
 
 impl<K: Key, V: Element> GbkState<K, V> {
-    fn output_timestamp(&self, window: &Window, ts: Timestamp) -> Timestamp {
-        match self.windowing.timestamp_combiner {
-            TimestampCombiner::EndOfWindow => window.max_timestamp(),
+    fn output(&self, k: K, w: Window, ts: Timestamp, vs: Vec<V>) -> WindowedValue<(K, Vec<V>)> {
+        let timestamp = match self.windowing.timestamp_combiner {
+            TimestampCombiner::EndOfWindow => w.max_timestamp(),
             _ => ts,
-        }
-    }
-}
-
-impl<K: Key, V: Element> GroupState for GbkState<K, V> {
-    fn add(&mut self, batch: Batch) -> Result<()> {
-        let combiner = self.windowing.timestamp_combiner;
-        for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, V)>()? {
-            let windows = self.groups.entry(k).or_default();
-            match windows.iter_mut().find(|(w, _, _)| *w == window) {
-                Some((_, ts, vs)) => {
-                    *ts = combiner.combine(*ts, timestamp);
-                    vs.push(v);
-                }
-                None => windows.push((window, timestamp, vec![v])),
-            }
-        }
-        Ok(())
+        };
+        WindowedValue { value: (k, vs), timestamp, window: w }
     }
 
-    fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {
+    fn fire_sessions(&mut self, watermark: Timestamp, out: &mut Vec<WindowedValue<(K, Vec<V>)>>) {
         let all = watermark >= Timestamp::MAX;
         let window_fn = self.windowing.window_fn;
         let combiner = self.windowing.timestamp_combiner;
-        let mut out = Vec::new();
-        let groups = std::mem::take(&mut self.groups);
         let mut kept = FxHashMap::default();
-        for (k, windows) in groups {
-            let windows = if window_fn.is_merging() && windows.len() > 1 {
-                let ws: Vec<Window> = windows.iter().map(|(w, _, _)| *w).collect();
-                let (idx, merged) = window_fn.merge(&ws);
-                let mut acc: Vec<Option<(Window, Timestamp, Vec<V>)>> = merged.iter().map(|_| None).collect();
-                for ((_, ts, vs), i) in windows.into_iter().zip(idx) {
-                    match &mut acc[i] {
-                        Some((_, t, all_vs)) => {
-                            *t = combiner.combine(*t, ts);
-                            all_vs.extend(vs);
-                        }
-                        slot @ None => *slot = Some((merged[i], ts, vs)),
+        for (k, windows) in std::mem::take(&mut self.sessions) {
+            let ws: Vec<Window> = windows.iter().map(|(w, _, _)| *w).collect();
+            let (idx, merged) = window_fn.merge(&ws);
+            let mut acc: Vec<Option<(Window, Timestamp, Vec<V>)>> = merged.iter().map(|_| None).collect();
+            for ((_, ts, vs), i) in windows.into_iter().zip(idx) {
+                match &mut acc[i] {
+                    Some((_, t, all_vs)) => {
+                        *t = combiner.combine(*t, ts);
+                        all_vs.extend(vs);
                     }
+                    slot @ None => *slot = Some((merged[i], ts, vs)),
                 }
-                acc.into_iter().flatten().collect()
-            } else {
-                windows
-            };
+            }
             let mut rest = Vec::new();
-            for (w, ts, vs) in windows {
+            for (w, ts, vs) in acc.into_iter().flatten() {
                 if all || w.max_timestamp() < watermark {
-                    let timestamp = self.output_timestamp(&w, ts);
-                    out.push(WindowedValue { value: (k.clone(), vs), timestamp, window: w });
+                    out.push(self.output(k.clone(), w, ts, vs));
                 } else {
                     rest.push((w, ts, vs));
                 }
@@ -168,7 +151,52 @@ impl<K: Key, V: Element> GroupState for GbkState<K, V> {
                 kept.insert(k, rest);
             }
         }
-        self.groups = kept;
+        self.sessions = kept;
+    }
+}
+
+impl<K: Key, V: Element> GroupState for GbkState<K, V> {
+    fn add(&mut self, batch: Batch) -> Result<()> {
+        let combiner = self.windowing.timestamp_combiner;
+        let merging = self.windowing.window_fn.is_merging();
+        for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, V)>()? {
+            if merging {
+                // Unmerged session windows start at the element: one per element.
+                self.sessions.entry(k).or_default().push((window, timestamp, vec![v]));
+                continue;
+            }
+            match self.groups.entry((k, window)) {
+                Entry::Occupied(mut e) => {
+                    let (ts, vs) = e.get_mut();
+                    *ts = combiner.combine(*ts, timestamp);
+                    vs.push(v);
+                }
+                Entry::Vacant(e) => {
+                    e.insert((timestamp, vec![v]));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {
+        let mut out = Vec::new();
+        if !self.sessions.is_empty() {
+            self.fire_sessions(watermark, &mut out);
+        }
+        if watermark >= Timestamp::MAX {
+            for ((k, w), (ts, vs)) in std::mem::take(&mut self.groups) {
+                out.push(self.output(k, w, ts, vs));
+            }
+        } else {
+            let due: Vec<(K, Window)> =
+                self.groups.keys().filter(|(_, w)| w.max_timestamp() < watermark).cloned().collect();
+            for key in due {
+                if let Some((ts, vs)) = self.groups.remove(&key) {
+                    out.push(self.output(key.0, key.1, ts, vs));
+                }
+            }
+        }
         Ok(Batch::new(out))
     }
 }
