@@ -106,7 +106,9 @@ const BINARY_PAYLOAD: &str = "beamline:postcard_hex";
 
 /// Turns a value into a payload: readable JSON when JSON holds it exactly
 /// (checked by reading it back), hex-encoded postcard bytes otherwise.
-pub(crate) fn to_payload<T: Serialize + serde::de::DeserializeOwned>(v: &T) -> std::result::Result<serde_json::Value, String> {
+pub(crate) fn to_payload<T: Serialize + serde::de::DeserializeOwned>(
+    v: &T,
+) -> std::result::Result<serde_json::Value, String> {
     let exact = postcard::to_allocvec(v).map_err(|e| e.to_string())?;
     if let Ok(json) = serde_json::to_value(v) {
         if let Ok(back) = serde_json::from_value::<T>(json.clone()) {

@@ -3,7 +3,7 @@
 
 pub mod batch;
 pub mod coder;
-mod combiners;
+pub(crate) mod combiners;
 mod element;
 mod error;
 pub mod exec;

@@ -48,7 +48,9 @@ fn dump_then_run_from_graph_uses_the_files_payload() {
     for t in g["transforms"].as_array_mut().unwrap() {
         match t["label"].as_str().unwrap() {
             "ParDo(AddN)" => t["payload"]["do_fn"]["n"] = 100.into(),
-            "AssertThat/Check" => t["payload"]["do_fn"]["matcher"]["ContainsInAnyOrder"] = serde_json::json!([101, 102, 103]),
+            "AssertThat/Check" => {
+                t["payload"]["do_fn"]["matcher"]["ContainsInAnyOrder"] = serde_json::json!([101, 102, 103])
+            }
             _ => {}
         }
     }
@@ -228,5 +230,8 @@ fn user_errors_and_panics_name_label_runner_and_element() {
         }),
     );
     let e = p.run().unwrap_err().to_string();
-    assert!(e.starts_with("step 'Explode' failed on runner 'direct' processing \"boom\": panicked: cannot handle boom"), "{e}");
+    assert!(
+        e.starts_with("step 'Explode' failed on runner 'direct' processing \"boom\": panicked: cannot handle boom"),
+        "{e}"
+    );
 }

@@ -86,10 +86,10 @@ impl Count {
 #[must_use = "a transform does nothing until applied"]
 pub struct CountPerElement<T>(PhantomData<fn() -> T>);
 
-/// Pairs each element with `()`.
+/// Pairs each element with `()` (the keying step of counting and `Distinct`).
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]
-struct PairWithUnit<T>(PhantomData<fn() -> T>);
+pub(crate) struct PairWithUnit<T>(pub(crate) PhantomData<fn() -> T>);
 
 impl<T> Clone for PairWithUnit<T> {
     fn clone(&self) -> Self {

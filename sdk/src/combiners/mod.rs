@@ -1,6 +1,6 @@
 //! The standard combiners: `CombineFn`s and the transforms built on them.
 
-mod count;
+pub(crate) mod count;
 mod latest;
 mod max;
 mod mean;

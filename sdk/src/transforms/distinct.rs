@@ -1,11 +1,10 @@
 //! `Distinct`: each distinct element once per window.
 
-use crate::element::{Element, Key};
-use crate::error::DoFnError;
+use crate::combiners::count::PairWithUnit;
+use crate::element::Key;
 use crate::pipeline::{PCollection, PTransform};
 use crate::transforms::combine_fn::CombineFn;
 use crate::transforms::combine_per_key::CombinePerKey;
-use crate::transforms::dofn::{DoFn, ProcessContext};
 use crate::transforms::keys::Keys;
 use crate::transforms::pardo::ParDo;
 use serde::{Deserialize, Serialize};
@@ -52,30 +51,6 @@ impl<T: Key> PTransform<PCollection<T>> for Distinct<T> {
             .apply_named("PairWithUnit", ParDo::of(PairWithUnit::<T>(PhantomData)))
             .apply_named("CombinePerKey", CombinePerKey::<T, KeepNothing>::new(KeepNothing))
             .apply_named("Keys", Keys::new())
-    }
-}
-
-/// Pairs each element with `()`.
-#[derive(Serialize, Deserialize)]
-#[serde(bound = "")]
-struct PairWithUnit<T>(PhantomData<fn() -> T>);
-
-impl<T> Clone for PairWithUnit<T> {
-    fn clone(&self) -> Self {
-        PairWithUnit(PhantomData)
-    }
-}
-
-impl<T: Element> DoFn for PairWithUnit<T> {
-    type In = T;
-    type Out = (T, ());
-    #[inline]
-    fn process(&mut self, x: &T, ctx: &mut ProcessContext<'_, (T, ())>) -> Result<(), DoFnError> {
-        ctx.emit((x.clone(), ()));
-        Ok(())
-    }
-    fn name(&self) -> String {
-        "PairWithUnit".into()
     }
 }
 

@@ -42,10 +42,7 @@ impl<D: DoFn> ParDo<D> {
     {
         ParDo {
             f,
-            codec: Some(PayloadCodec {
-                to: crate::graph::to_payload,
-                from: crate::graph::from_payload,
-            }),
+            codec: Some(PayloadCodec { to: crate::graph::to_payload, from: crate::graph::from_payload }),
             sides: Vec::new(),
         }
     }
