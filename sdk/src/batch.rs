@@ -154,18 +154,21 @@ pub trait BatchCodec: Send + Sync {
     fn fingerprints(&self, batch: &Batch) -> Result<Vec<u64>>;
 }
 
-pub(crate) struct TypedCodec<T> {
-    pub(crate) coder: Arc<dyn Coder<T>>,
+/// The codec of one PCollection; generic over the coder so that encoding a
+/// batch makes no dynamic call per element.
+pub(crate) struct TypedCodec<T, C> {
+    pub(crate) coder: Arc<C>,
     pub(crate) label: String,
+    pub(crate) _t: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T: Element> TypedCodec<T> {
+impl<T: Element, C: Coder<T>> TypedCodec<T, C> {
     fn err(&self, message: String) -> Error {
         Error::Coder { label: self.label.clone(), message }
     }
 }
 
-impl<T: Element> BatchCodec for TypedCodec<T> {
+impl<T: Element, C: Coder<T>> BatchCodec for TypedCodec<T, C> {
     fn encode(&self, batch: &Batch, out: &mut Vec<u8>) -> Result<()> {
         let values = batch.downcast_ref::<T>()?;
         write_varint(out, values.len() as u64);

@@ -233,7 +233,7 @@ impl<T: Element> PCollection<T> {
     /// p.run().unwrap();
     /// ```
     pub fn set_coder(&self, coder: impl Coder<T>) {
-        let coder: Arc<dyn Coder<T>> = Arc::new(coder);
+        let coder = Arc::new(coder);
         let name = coder.name();
         let mut s = self.pipeline.state.borrow_mut();
         s.registry.add_codec(codec_key(std::any::type_name::<T>(), &name), codec_builder(coder));
@@ -243,8 +243,10 @@ impl<T: Element> PCollection<T> {
     }
 }
 
-fn codec_builder<T: Element>(coder: Arc<dyn Coder<T>>) -> crate::plan::CodecBuilder {
-    Arc::new(move |label: &str| Arc::new(TypedCodec { coder: coder.clone(), label: label.to_string() }))
+fn codec_builder<T: Element, C: Coder<T>>(coder: Arc<C>) -> crate::plan::CodecBuilder {
+    Arc::new(move |label: &str| {
+        Arc::new(TypedCodec { coder: coder.clone(), label: label.to_string(), _t: PhantomData })
+    })
 }
 
 /// A payload computed only when the graph is written.
@@ -419,7 +421,7 @@ impl Pipeline {
         let mut s = self.state.borrow_mut();
         let producer = s.scope.last().map(|&i| s.transforms[i].label.clone()).unwrap_or_default();
         let id = format!("{producer}.{name}");
-        let coder: Arc<dyn Coder<T>> = Arc::new(SerdeCoder::<T>::new());
+        let coder = Arc::new(SerdeCoder::<T>::new());
         let coder_name = coder.name();
         s.registry.add_codec(codec_key(std::any::type_name::<T>(), &coder_name), codec_builder(coder));
         s.pcollections.push(PCollectionNode {
