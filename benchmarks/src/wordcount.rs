@@ -267,9 +267,7 @@ impl DoFn for PartialCountFn {
         &mut self,
         ctx: &mut FinishBundleContext<'_, (String, u64)>,
     ) -> std::result::Result<(), DoFnError> {
-        for (word, count) in self.counts.drain() {
-            ctx.emit((word, count), Timestamp::MIN, Window::Global);
-        }
+        emit_partial_counts(&mut self.counts, ctx);
         Ok(())
     }
 }
@@ -319,10 +317,15 @@ impl DoFn for CountWordsInBundleFn {
         &mut self,
         ctx: &mut FinishBundleContext<'_, (String, u64)>,
     ) -> std::result::Result<(), DoFnError> {
-        for (word, count) in self.counts.drain() {
-            ctx.emit((word, count), Timestamp::MIN, Window::Global);
-        }
+        emit_partial_counts(&mut self.counts, ctx);
         Ok(())
+    }
+}
+
+/// Emits a bundle's partial counts (globally windowed input) and empties the map.
+fn emit_partial_counts(counts: &mut FxHashMap<String, u64>, ctx: &mut FinishBundleContext<'_, (String, u64)>) {
+    for (word, count) in counts.drain() {
+        ctx.emit((word, count), Timestamp::MIN, Window::Global);
     }
 }
 

@@ -269,6 +269,24 @@ pub(crate) struct Primitive {
     pub(crate) portable: bool,
 }
 
+impl Primitive {
+    /// A portable Read of a bounded source into `output`, rebuilt by `builder`.
+    pub(crate) fn read(function: String, payload: serde_json::Value, output: &str, builder: NodeBuilder) -> Self {
+        Primitive {
+            urn: urns::READ,
+            function: Some(function),
+            payload,
+            lazy_payload: None,
+            inputs: Vec::new(),
+            side_inputs: Vec::new(),
+            outputs: vec![output.to_string()],
+            requirements: Vec::new(),
+            builder: Some(builder),
+            portable: true,
+        }
+    }
+}
+
 impl Pipeline {
     /// A pipeline with explicit options, run on one of `runners`.
     pub fn new(options: PipelineOptions, runners: Runners) -> Self {

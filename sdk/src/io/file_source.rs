@@ -10,7 +10,6 @@ use crate::batch::Batch;
 use crate::element::{Element, WindowedValue};
 use crate::error::{Error, Result};
 use crate::exec::{BoundedSource, Executable, NodeBuilder, SourceSplit};
-use crate::graph::urns;
 use crate::pipeline::{PBegin, PCollection, Primitive};
 use crate::window::WindowingStrategy;
 use serde::{Deserialize, Serialize};
@@ -64,18 +63,7 @@ pub(crate) fn expand_read<T: Element>(
             .map_err(|e| Error::graph(ctx.label, format!("bad file source payload: {e}")))?;
         Ok(Executable::Read(Arc::new(LineSource { label: ctx.label.to_string(), spec, parse })))
     });
-    p.set_primitive(Primitive {
-        urn: urns::READ,
-        function: Some(function),
-        payload,
-        lazy_payload: None,
-        inputs: Vec::new(),
-        side_inputs: Vec::new(),
-        outputs: vec![out.id().to_string()],
-        requirements: Vec::new(),
-        builder: Some(builder),
-        portable: true,
-    });
+    p.set_primitive(Primitive::read(function, payload, out.id(), builder));
     out
 }
 

@@ -4,7 +4,6 @@ use crate::batch::Batch;
 use crate::element::{Element, WindowedValue};
 use crate::error::{Error, Result};
 use crate::exec::{BoundedSource, Executable, NodeBuilder, SourceSplit};
-use crate::graph::urns;
 use crate::pipeline::{LazyPayload, PBegin, PCollection, PTransform, Primitive};
 use crate::time::Timestamp;
 use crate::window::{Window, WindowingStrategy};
@@ -69,17 +68,10 @@ impl<T: Element> PTransform<PBegin> for Create<T> {
             };
             Ok(Executable::Read(Arc::new(VecSource { values })))
         });
+        let function = format!("create:{}", std::any::type_name::<T>());
         p.set_primitive(Primitive {
-            urn: urns::READ,
-            function: Some(format!("create:{}", std::any::type_name::<T>())),
-            payload: serde_json::Value::Null,
             lazy_payload: Some(payload),
-            inputs: Vec::new(),
-            side_inputs: Vec::new(),
-            outputs: vec![out.id().to_string()],
-            requirements: Vec::new(),
-            builder: Some(builder),
-            portable: true,
+            ..Primitive::read(function, serde_json::Value::Null, out.id(), builder)
         });
         out
     }
