@@ -44,7 +44,7 @@ pub const PARALLELISM: usize = 4;
 pub fn runners() -> Runners {
     link([
         beamline_direct::runners(),
-        // beamline_rayon::runners(),
+        beamline_rayon::runners(),
         // beamline_timely::runners(),
     ])
 }

@@ -30,10 +30,10 @@ pub const SAMPLE_TEXT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sonnets
 ///
 /// # Examples
 /// ```
-/// assert!(beamline_examples::runners().names().contains(&"direct"));
+/// assert_eq!(beamline_examples::runners().names(), vec!["direct", "rayon"]);
 /// ```
 pub fn runners() -> Runners {
-    beamline_direct::runners()
+    beamline_direct::runners().with(beamline_rayon::RayonRunner)
 }
 
 /// `<system temp dir>/<dir>/counts`: where an example writes by default.

@@ -61,6 +61,17 @@ pub enum Error {
         /// The missing capability.
         capability: String,
     },
+    /// A runner for bounded input was given a pipeline with unbounded input.
+    #[error(
+        "runner '{runner}' runs bounded pipelines only, but step '{label}' produces an unbounded PCollection; \
+         run it on a runner for unbounded input (--runner=timely)"
+    )]
+    Unbounded {
+        /// The runner's name.
+        runner: String,
+        /// The step producing the unbounded PCollection (its source).
+        label: String,
+    },
     /// Reading or writing a file failed.
     #[error("step '{label}': {path}: {source}")]
     Io {

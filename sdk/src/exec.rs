@@ -6,7 +6,7 @@
 //! needs: sources that split, DoFn invokers that process whole batches, and
 //! group-by-key state that fires when the watermark passes a window.
 
-use crate::batch::Batch;
+use crate::batch::{Batch, BatchCodec};
 use crate::error::Result;
 use crate::graph::PCollectionNode;
 use crate::metrics::MetricsContainer;
@@ -27,6 +27,10 @@ pub enum Executable {
     GroupByKey(Arc<dyn GroupByKeyExec>),
     /// Concatenates its inputs.
     Flatten,
+    /// A lifted `CombinePerKey` (GroupByKey and CombineValues replaced by
+    /// combine phases); only in plans a runner lifted with
+    /// [`crate::plan::ExecutionPlan::lift_combiners`].
+    CombinePerKey(Arc<dyn CombinePerKeyExec>),
 }
 
 impl std::fmt::Debug for Executable {
@@ -37,6 +41,7 @@ impl std::fmt::Debug for Executable {
             Executable::ParDo(_) => "ParDo",
             Executable::GroupByKey(_) => "GroupByKey",
             Executable::Flatten => "Flatten",
+            Executable::CombinePerKey(_) => "CombinePerKey",
         })
     }
 }
@@ -136,6 +141,33 @@ pub trait GroupState: Send {
     /// Emits the groups of every window whose end the watermark has passed
     /// (after merging windows, for sessions) and forgets them.
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch>;
+}
+
+/// The phase of a lifted combine a [`GroupState`] runs (see [`CombinePerKeyExec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CombinePhase {
+    /// Adds `(K, In)` inputs to one accumulator per key and window; fires
+    /// `(K, Acc)` accumulators (compacted), to be shuffled.
+    Precombine,
+    /// Merges `(K, Acc)` accumulators; fires `(K, Out)`.
+    Merge,
+    /// Adds `(K, In)` inputs; fires `(K, Out)` (no shuffle in between).
+    Full,
+}
+
+/// A `CombinePerKey` a runner may lift: pre-combine inside each bundle,
+/// shuffle accumulators by the fixed key hash, merge them after.
+///
+/// Its states fire as a GroupByKey followed by CombineValues would: one
+/// output per key and window, with the window's timestamp combiner applied.
+/// Lifting is offered only for non-merging windows.
+pub trait CombinePerKeyExec: Send + Sync {
+    /// Fresh state for one phase (one bundle's pre-combine, or one partition's merge).
+    fn new_state(&self, phase: CombinePhase) -> Box<dyn GroupState>;
+    /// Splits a batch of `(K, Acc)` accumulators into `parts` by the fixed key hash.
+    fn partition(&self, accumulators: Batch, parts: usize) -> Result<Vec<Batch>>;
+    /// Encodes `(K, Acc)` accumulator batches, for shuffles across processes.
+    fn accumulator_codec(&self) -> Arc<dyn BatchCodec>;
 }
 
 /// What a node builder gets from the graph.

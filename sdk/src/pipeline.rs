@@ -419,9 +419,20 @@ impl Pipeline {
 
     /// Marks the transform being expanded as a composite with the given URN
     /// (so runners may replace it, as with combiner lifting).
-    pub(crate) fn mark_composite(&self, urn: &str, function: Option<String>, payload: serde_json::Value) {
+    pub(crate) fn mark_composite(
+        &self,
+        urn: &str,
+        function: Option<String>,
+        payload: serde_json::Value,
+        builder: Option<NodeBuilder>,
+    ) {
         let mut s = self.state.borrow_mut();
         if let Some(&i) = s.scope.last() {
+            let label = s.transforms[i].label.clone();
+            if let (Some(b), Some(key)) = (builder, &function) {
+                s.registry.add_node(key.clone(), b.clone());
+                s.registry.add_step(label, b);
+            }
             let n = &mut s.transforms[i];
             n.urn = urn.to_string();
             n.function = function;

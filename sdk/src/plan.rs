@@ -118,6 +118,16 @@ pub struct ExecutionPlan {
     pub nodes: Vec<PlanNode>,
     /// PCollections.
     pub pcollections: Vec<PlanPCollection>,
+    /// CombinePerKey composites that [`ExecutionPlan::lift_combiners`] may lift.
+    liftable: Vec<Liftable>,
+}
+
+/// A CombinePerKey composite with its lifted executable.
+#[derive(Clone)]
+struct Liftable {
+    label: String,
+    exec: Executable,
+    subtransforms: Vec<String>,
 }
 
 impl ExecutionPlan {
@@ -213,13 +223,83 @@ impl ExecutionPlan {
                 requirements: t.requirements.clone(),
             });
         }
+        let mut liftable = Vec::new();
+        for t in graph.transforms.iter().filter(|t| t.urn == urns::COMBINE_PER_KEY) {
+            let local = if from_file { None } else { registry.by_label.get(&t.label) };
+            let Some(builder) = local.or_else(|| t.function.as_ref().and_then(|k| registry.nodes.get(k))) else {
+                continue; // Runs unlifted, as its GroupByKey and CombineValues.
+            };
+            let ctx = BuildContext {
+                label: &t.label,
+                payload: &t.payload,
+                inputs: t.inputs.iter().map(|i| &graph.pcollections[index[i.as_str()]]).collect(),
+                side_inputs: Vec::new(),
+                outputs: t.outputs.iter().map(|i| &graph.pcollections[index[i.as_str()]]).collect(),
+                from_file,
+            };
+            let exec = builder(&ctx)?;
+            liftable.push(Liftable { label: t.label.clone(), exec, subtransforms: t.subtransforms.clone() });
+        }
         let nodes = topo_sort(nodes, pcollections.len())?;
-        for (i, n) in nodes.iter().enumerate() {
+        let mut plan = ExecutionPlan { graph, nodes, pcollections, liftable };
+        plan.link_consumers();
+        Ok(plan)
+    }
+
+    fn link_consumers(&mut self) {
+        for p in &mut self.pcollections {
+            p.consumers.clear();
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
             for &p in &n.inputs {
-                pcollections[p].consumers.push(i);
+                self.pcollections[p].consumers.push(i);
             }
         }
-        Ok(ExecutionPlan { graph, nodes, pcollections })
+    }
+
+    /// Replaces each `CombinePerKey` (a GroupByKey followed by CombineValues)
+    /// by one [`Executable::CombinePerKey`] node, so the runner can pre-combine
+    /// before its shuffle. Combines over merging windows stay as they are.
+    /// Returns the labels of the lifted combines.
+    pub fn lift_combiners(&mut self) -> Vec<String> {
+        let mut lifted = Vec::new();
+        for l in std::mem::take(&mut self.liftable) {
+            let [gbk_label, values_label] = l.subtransforms.as_slice() else { continue };
+            let find = |label: &str| self.nodes.iter().position(|n| n.label == label);
+            let (Some(gbk), Some(values)) = (find(gbk_label), find(values_label)) else { continue };
+            let (g, v) = (&self.nodes[gbk], &self.nodes[values]);
+            let grouped = g.outputs[0];
+            let only_reader = v.inputs == [grouped]
+                && self.pcollections[grouped].consumers == [values]
+                && !self.nodes.iter().any(|n| n.side_inputs.contains(&grouped));
+            let input = g.inputs[0];
+            if !matches!(g.exec, Executable::GroupByKey(_))
+                || !only_reader
+                || v.outputs.len() != 1
+                || self.pcollections[input].windowing.window_fn.is_merging()
+            {
+                continue;
+            }
+            let mut requirements = g.requirements.clone();
+            requirements.extend(v.requirements.iter().cloned());
+            let node = PlanNode {
+                label: l.label.clone(),
+                urn: urns::COMBINE_PER_KEY.to_string(),
+                exec: l.exec,
+                inputs: vec![input],
+                side_inputs: Vec::new(),
+                outputs: v.outputs.clone(),
+                requirements,
+            };
+            // The GroupByKey comes before CombineValues in topological order, and
+            // every reader of the combine's output after it: the lifted node takes
+            // CombineValues' place.
+            self.nodes[values] = node;
+            self.nodes.remove(gbk);
+            self.link_consumers();
+            lifted.push(l.label);
+        }
+        lifted
     }
 
     /// Fails if a step needs a capability that `capabilities` lacks, naming both.
@@ -239,11 +319,7 @@ impl ExecutionPlan {
             if !p.bounded && !capabilities.contains(&capabilities::UNBOUNDED) {
                 let producer =
                     self.nodes.iter().find(|n| n.outputs.contains(&i)).map(|n| n.label.clone()).unwrap_or_default();
-                return Err(Error::Unsupported {
-                    runner: runner.into(),
-                    label: producer,
-                    capability: capabilities::UNBOUNDED.into(),
-                });
+                return Err(Error::Unbounded { runner: runner.into(), label: producer });
             }
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! inboxes; a node finishes once its inputs are complete and its inbox empty.
 
 use crate::Config;
-use beamline::exec::{DoFnInvoker, Executable, GroupState, Outputs, SideInputView, SourceSplit};
+use beamline::exec::{CombinePhase, DoFnInvoker, Executable, GroupState, Outputs, SideInputView, SourceSplit};
 use beamline::metrics::MetricResults;
 use beamline::plan::ExecutionPlan;
 use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
@@ -171,9 +171,13 @@ impl Executor {
                 let out = self.plan.nodes[node].outputs[0];
                 self.emit(out, bundle)
             }
-            Executable::GroupByKey(g) => {
+            Executable::GroupByKey(_) | Executable::CombinePerKey(_) => {
                 if let NodeState::Idle = self.state[node] {
-                    self.state[node] = NodeState::Gbk(g.new_state());
+                    self.state[node] = NodeState::Gbk(match &exec {
+                        Executable::CombinePerKey(c) => c.new_state(CombinePhase::Full),
+                        Executable::GroupByKey(g) => g.new_state(),
+                        _ => return Err(self.broken(node)),
+                    });
                 }
                 match &mut self.state[node] {
                     NodeState::Gbk(s) => s.add(bundle),
@@ -280,7 +284,7 @@ impl Executor {
                 self.emit(outputs[0], Batch::new(vec![WindowedValue::in_global(())]))?;
             }
             Executable::Read(_) => {}
-            Executable::GroupByKey(_) => {
+            Executable::GroupByKey(_) | Executable::CombinePerKey(_) => {
                 if let NodeState::Gbk(s) = &mut self.state[node] {
                     let fired = s.fire(Timestamp::MAX)?;
                     self.emit(outputs[0], fired)?;
