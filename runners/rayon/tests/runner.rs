@@ -1,0 +1,232 @@
+//! What the rayon runner promises beyond the conformance suite: combiners are
+//! lifted, DoFns are set up once per thread, metrics merge exactly, the first
+//! failure stops the run, unbounded input is refused and failed runs leave no
+//! output.
+
+use beamline::io::WriteToText;
+use beamline::prelude::*;
+use beamline::{NoOptions, PipelineOptions};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+fn runners() -> Runners {
+    beamline_direct::runners().with(beamline_rayon::RayonRunner)
+}
+
+fn pipeline(flags: &[&str]) -> Pipeline {
+    let mut args = vec!["test", "--runner=rayon"];
+    args.extend_from_slice(flags);
+    let (opts, NoOptions {}) = PipelineOptions::parse_from::<NoOptions>(args, &runners()).unwrap();
+    Pipeline::new(opts, runners())
+}
+
+/// A fresh scratch directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("beamline-rayon-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static MERGES: AtomicUsize = AtomicUsize::new(0);
+static ADDS: AtomicUsize = AtomicUsize::new(0);
+
+/// A sum that counts how it is called.
+#[derive(Clone, Serialize, Deserialize)]
+struct CountingSum;
+
+impl CombineFn for CountingSum {
+    type In = u64;
+    type Acc = u64;
+    type Out = u64;
+    fn create_accumulator(&self) -> u64 {
+        0
+    }
+    fn add_input(&self, acc: &mut u64, x: &u64) {
+        ADDS.fetch_add(1, Ordering::Relaxed);
+        *acc += x;
+    }
+    fn merge_accumulators(&self, acc: &mut u64, other: u64) {
+        MERGES.fetch_add(1, Ordering::Relaxed);
+        *acc += other;
+    }
+    fn extract_output(&self, acc: u64) -> u64 {
+        acc
+    }
+}
+
+fn sum_per_key(flags: &[&str]) -> (usize, usize) {
+    MERGES.store(0, Ordering::SeqCst);
+    ADDS.store(0, Ordering::SeqCst);
+    let p = pipeline(flags);
+    let pairs: Vec<(u64, u64)> = (0..100_000u64).map(|i| (i % 10, i)).collect();
+    let expected: Vec<(u64, u64)> = (0..10u64).map(|k| (k, (0..100_000u64).filter(|i| i % 10 == k).sum())).collect();
+    let sums = p.apply(Create::new(pairs)).apply(Combine::per_key(CountingSum));
+    assert_that(&sums, contains_in_any_order(expected));
+    p.run().unwrap();
+    (ADDS.load(Ordering::SeqCst), MERGES.load(Ordering::SeqCst))
+}
+
+// One test, so the counters are not shared by tests running in parallel.
+#[test]
+fn combine_per_key_is_lifted_and_merges_accumulators_unless_turned_off() {
+    let (adds, merges) = sum_per_key(&["--workers=2"]);
+    assert_eq!(adds, 100_000);
+    // Ten keys, pre-combined in every bundle: merges follow bundles x keys, not elements.
+    assert!(merges > 0 && merges < 10_000, "{merges} merges");
+
+    let (adds, merges) = sum_per_key(&["--workers=2", "--rayon-lift-combiners=false"]);
+    assert_eq!((adds, merges), (100_000, 0), "unlifted: grouped, then combined once per key");
+}
+
+#[test]
+fn the_plan_replaces_group_by_key_and_combine_values_by_one_lifted_step() {
+    let p = pipeline(&[]);
+    let _ =
+        p.apply(Create::new(vec![("a".to_string(), 1i64)])).apply_named("Total", Combine::per_key(Sum::<i64>::new()));
+    let mut plan = p.plan().unwrap();
+    assert!(plan.nodes.iter().any(|n| n.label == "Total/GroupByKey"));
+    assert_eq!(plan.lift_combiners(), vec!["Total".to_string()]);
+    let labels: Vec<&str> = plan.nodes.iter().map(|n| n.label.as_str()).collect();
+    assert!(labels.contains(&"Total") && !labels.iter().any(|l| l.starts_with("Total/")), "{labels:?}");
+}
+
+#[test]
+fn combines_over_session_windows_are_not_lifted_and_still_merge_windows() {
+    let p = pipeline(&["--workers=2"]);
+    let events: Vec<((String, i64), Timestamp)> =
+        [0, 5, 30, 100, 104].iter().map(|&s| (("k".to_string(), 1i64), Timestamp::from_secs(s))).collect();
+    let counts = p
+        .apply(Create::timestamped(events))
+        .apply(WindowInto::new(WindowFn::sessions(Duration::from_secs(10))))
+        .apply_named("PerSession", Combine::per_key(Sum::<i64>::new()));
+    assert_that(&counts, contains_in_any_order(vec![("k".to_string(), 2i64), ("k".into(), 1), ("k".into(), 2)]));
+    let mut plan = p.plan().unwrap();
+    assert!(plan.lift_combiners().is_empty());
+    p.run().unwrap();
+}
+
+static SETUPS: AtomicUsize = AtomicUsize::new(0);
+static TEARDOWNS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone, Serialize, Deserialize)]
+struct CountLifecycle;
+
+impl DoFn for CountLifecycle {
+    type In = u64;
+    type Out = u64;
+    fn setup(&mut self) -> Result<(), DoFnError> {
+        SETUPS.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn process(&mut self, x: &u64, ctx: &mut ProcessContext<'_, u64>) -> Result<(), DoFnError> {
+        ctx.metrics().inc_counter("seen", 1);
+        ctx.metrics().update_distribution("value", *x as i64);
+        ctx.metrics().set_gauge("last", 7);
+        ctx.emit(*x);
+        Ok(())
+    }
+    fn teardown(&mut self) -> Result<(), DoFnError> {
+        TEARDOWNS.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn dofns_are_set_up_at_most_once_per_thread_and_metrics_merge_exactly() {
+    let p = pipeline(&["--workers=3"]);
+    let n = 200_000u64;
+    let out = p.apply(Create::new((0..n).collect::<Vec<_>>())).apply_named("Observe", ParDo::of(CountLifecycle));
+    assert_that(&out.apply(Count::globally()), contains_in_any_order(vec![n]));
+    let result = p.run().unwrap();
+    let m = result.metrics();
+    assert_eq!(m.counter("Observe", "seen"), Some(n as i64));
+    let d = m.distribution("Observe", "value").unwrap();
+    assert_eq!((d.count, d.sum, d.min, d.max), (n as i64, (0..n as i64).sum(), 0, n as i64 - 1));
+    assert_eq!(m.gauge("Observe", "last"), Some(7));
+    let setups = SETUPS.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&setups), "{setups} setups for 3 threads");
+    assert_eq!(TEARDOWNS.load(Ordering::SeqCst), setups);
+}
+
+static PROCESSED: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone, Serialize, Deserialize)]
+struct FailOn(u64);
+
+impl DoFn for FailOn {
+    type In = u64;
+    type Out = u64;
+    fn process(&mut self, x: &u64, ctx: &mut ProcessContext<'_, u64>) -> Result<(), DoFnError> {
+        PROCESSED.fetch_add(1, Ordering::Relaxed);
+        if *x == self.0 {
+            return Err(DoFnError::new(format!("cannot take {x}")));
+        }
+        ctx.emit(*x);
+        Ok(())
+    }
+}
+
+#[test]
+fn the_first_failure_stops_the_run_and_names_step_runner_and_element() {
+    let dir = TempDir::new("fail");
+    let prefix = dir.0.join("out").display().to_string();
+    let p = pipeline(&["--workers=2"]);
+    let n = 2_000_000u64;
+    let _ = p
+        .apply(Create::new((0..n).collect::<Vec<_>>()))
+        .apply_named("Picky", ParDo::of(FailOn(3)))
+        .apply(Map::new(|x: &u64| x.to_string()))
+        .apply(WriteToText::new(&prefix));
+    let e = p.run().unwrap_err().to_string();
+    assert!(e.contains("step 'Picky' failed on runner 'rayon' processing 3: cannot take 3"), "{e}");
+    let processed = PROCESSED.load(Ordering::Relaxed);
+    assert!(processed < n as usize / 2, "kept going after the failure: {processed} of {n} processed");
+    let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|f| f.to_string_lossy().starts_with(".beamline-temp")), "output left behind: {left:?}");
+}
+
+#[test]
+fn unbounded_input_is_refused_naming_its_source_and_the_timely_runner() {
+    let dir = TempDir::new("unbounded");
+    let graph = dir.0.join("graph.json");
+    let build = |flags: &[&str]| {
+        let p = pipeline(flags);
+        let _ = p.apply_named("Events", Create::new(vec![1u64, 2])).apply(Count::globally());
+        p
+    };
+    build(&[&format!("--dump-graph={}", graph.display())]).run().unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&graph).unwrap()).unwrap();
+    for p in json["pcollections"].as_array_mut().unwrap() {
+        if p["producer"] == "Events" {
+            p["bounded"] = false.into();
+        }
+    }
+    std::fs::write(&graph, json.to_string()).unwrap();
+    let e = build(&[&format!("--graph={}", graph.display())]).run().unwrap_err().to_string();
+    assert!(
+        e.contains("runner 'rayon' runs bounded pipelines only")
+            && e.contains("step 'Events' produces an unbounded PCollection")
+            && e.contains("--runner=timely"),
+        "{e}"
+    );
+}
+
+#[test]
+fn flags_of_zero_are_refused() {
+    let e = pipeline(&["--rayon-splits-per-worker=0"]);
+    let _ = e.apply(Create::new(vec![1u8]));
+    let msg = e.run().unwrap_err().to_string();
+    assert!(msg.contains("'--rayon-splits-per-worker' must be at least 1"), "{msg}");
+}
