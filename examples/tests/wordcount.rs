@@ -261,6 +261,62 @@ fn windowed_wordcount_counts_per_window() {
     assert!(windows.contains("[2024-01-01T01:45:00Z, 2024-01-01T02:00:00Z)"), "{windows:?}");
 }
 
+/// Every line of every file, sorted: what "byte-identical sorted output" compares.
+fn sorted_lines(files: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = files
+        .iter()
+        .flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(String::from).collect::<Vec<_>>())
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn wordcount_on_rayon_gives_the_direct_runners_lines_and_metrics() {
+    let dir = TempDir::new("wc-rayon");
+    let text = generated_text(30_000, 3);
+    let input = dir.path("in.txt");
+    std::fs::write(&input, &text).unwrap();
+    let run = |name: &str, flags: &[&str]| {
+        let mut a = vec![format!("--input={input}"), format!("--output={}", dir.path(name)), "--num-shards=3".into()];
+        a.extend(flags.iter().map(|f| f.to_string()));
+        wordcount::run(args(&a.iter().map(String::as_str).collect::<Vec<_>>())).unwrap()
+    };
+    let direct = run("direct/c", &[]);
+    let expected = sorted_lines(&direct.output_files);
+    assert_eq!(read_counts(&direct.output_files), independent_count(&text));
+    for workers in ["1", "2", "4"] {
+        let rayon = run(&format!("rayon{workers}/c"), &["--runner=rayon", &format!("--workers={workers}")]);
+        assert_eq!(rayon.result.runner(), "rayon");
+        assert_eq!(sorted_lines(&rayon.output_files), expected, "workers={workers}");
+        for name in ["words", "empty_lines"] {
+            let counter =
+                |s: &beamline_examples::RunSummary| s.result.metrics().counter("CountWords/ExtractWords", name);
+            assert_eq!(counter(&rayon), counter(&direct), "{name}, workers={workers}");
+        }
+    }
+}
+
+#[test]
+fn windowed_wordcount_on_rayon_gives_the_direct_runners_lines() {
+    let dir = TempDir::new("wc-windowed-rayon");
+    let input = dir.path("in.txt");
+    std::fs::write(&input, generated_text(5000, 9)).unwrap();
+    let run = |name: &str, runner: &str| {
+        windowed_wordcount::run([
+            "windowed_wordcount".to_string(),
+            format!("--input={input}"),
+            format!("--output={}", dir.path(name)),
+            format!("--runner={runner}"),
+            "--workers=2".to_string(),
+        ])
+        .unwrap()
+    };
+    let (direct, rayon) = (run("d", "direct"), run("r", "rayon"));
+    assert!(!direct.output_files.is_empty());
+    assert_eq!(sorted_lines(&rayon.output_files), sorted_lines(&direct.output_files));
+}
+
 #[test]
 fn windowed_wordcount_rejects_a_zero_window() {
     let e = windowed_wordcount::run(["windowed_wordcount", "--window-minutes=0"]).unwrap_err().to_string();
