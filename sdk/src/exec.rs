@@ -117,6 +117,12 @@ pub trait DoFnInvoker: Send {
     fn start_bundle(&mut self) -> Result<()>;
     /// Processes every element of `input`.
     fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()>;
+    /// Processes every element of `input`, which the runner gives up: a DoFn
+    /// that moves its input (see [`crate::DoFn::MOVES_INPUT`]) takes the
+    /// elements by value. The default calls `process`.
+    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
+        self.process(&input, sides, out)
+    }
     /// Calls `finish_bundle`, which may emit.
     fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()>;
     /// Calls `teardown`.

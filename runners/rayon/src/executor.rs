@@ -363,8 +363,8 @@ impl<'e, 'p> Bundle<'e, 'p> {
         }
         let Some(invoker) = self.invokers[node].as_mut() else { return Err(broken(&n.label)) };
         let mut out = Outputs::new(pardo.output_count());
-        invoker.process(&batch, sides.get().map_or(&[], Vec::as_slice), &mut out)?;
-        drop(batch);
+        // The batch is this step's own (the last reader got it, the others a copy).
+        invoker.process_owned(batch, sides.get().map_or(&[], Vec::as_slice), &mut out)?;
         for (i, &o) in n.outputs.iter().enumerate() {
             for b in out.take(i) {
                 self.emit(o, b)?;

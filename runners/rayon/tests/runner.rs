@@ -230,3 +230,42 @@ fn flags_of_zero_are_refused() {
     let msg = e.run().unwrap_err().to_string();
     assert!(msg.contains("'--rayon-splits-per-worker' must be at least 1"), "{msg}");
 }
+
+/// Takes its input by value, and fails on one element.
+#[derive(Clone, Serialize, Deserialize)]
+struct MoveOrFail;
+
+impl DoFn for MoveOrFail {
+    type In = String;
+    type Out = String;
+    fn process(&mut self, s: &String, ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        self.process_owned(s.clone(), ctx)
+    }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, s: String, ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        if s == "bad" {
+            return Err(DoFnError::new("no bad strings"));
+        }
+        ctx.emit(s);
+        Ok(())
+    }
+}
+
+#[test]
+fn dofns_that_move_their_input_get_it_by_value_and_their_failures_name_the_position() {
+    let ok = pipeline(&["--workers=2"]);
+    let words = ["a", "b", "c"].map(String::from).to_vec();
+    let moved = ok.apply(Create::new(words.clone())).apply_named("Move", ParDo::of(MoveOrFail));
+    // Two readers: one gets a copy, the last the batch itself.
+    assert_that(&moved, contains_in_any_order(words.clone()));
+    assert_that(&moved.apply(Count::globally()), contains_in_any_order(vec![3u64]));
+    ok.run().unwrap();
+
+    let failing = pipeline(&["--workers=2"]);
+    let _ = failing.apply(Create::new(vec!["x".to_string(), "bad".into()])).apply_named("Move", ParDo::of(MoveOrFail));
+    let e = failing.run().unwrap_err().to_string();
+    assert!(
+        e.contains("step 'Move' failed on runner 'rayon' processing <element 1 of the batch>: no bad strings"),
+        "{e}"
+    );
+}

@@ -105,6 +105,11 @@ impl<T: Element> DoFn for PairWithUnit<T> {
         ctx.emit((x.clone(), ()));
         Ok(())
     }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, x: T, ctx: &mut ProcessContext<'_, (T, ())>) -> Result<(), DoFnError> {
+        ctx.emit((x, ()));
+        Ok(())
+    }
     fn name(&self) -> String {
         "PairWithUnit".into()
     }

@@ -67,6 +67,11 @@ impl<T: crate::Element> DoFn for KeyWithUnit<T> {
         ctx.emit(((), x.clone()));
         Ok(())
     }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, x: T, ctx: &mut ProcessContext<'_, ((), T)>) -> Result<(), DoFnError> {
+        ctx.emit(((), x));
+        Ok(())
+    }
     fn name(&self) -> String {
         "KeyWithUnit".into()
     }

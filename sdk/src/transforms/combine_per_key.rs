@@ -13,7 +13,7 @@ use crate::transforms::combine_fn::CombineFn;
 use crate::transforms::combine_values::CombineValues;
 use crate::transforms::group_by_key::GroupByKey;
 use crate::transforms::pardo::{panic_message, user_error};
-use crate::window::{TimestampCombiner, Window, WindowingStrategy};
+use crate::window::{TimestampCombiner, Window, WindowFn, WindowingStrategy};
 use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -98,7 +98,7 @@ impl<K: Key, C: CombineFn> CombinePerKeyExec for LiftedCombine<K, C> {
             combiner: self.windowing.timestamp_combiner,
             label: self.label.clone(),
             phase,
-            accumulators: FxHashMap::default(),
+            accumulators: Table::new(&self.windowing),
         })
     }
 
@@ -126,7 +126,66 @@ struct CombineState<K, C: CombineFn> {
     combiner: TimestampCombiner,
     label: String,
     phase: CombinePhase,
-    accumulators: FxHashMap<(K, Window), (Timestamp, C::Acc)>,
+    accumulators: Table<K, (Timestamp, C::Acc)>,
+}
+
+/// A hash table by key and window; keyed by the key alone in the global
+/// window, where entries are smaller and lookups cheaper (the common case).
+enum Table<K, T> {
+    Global(FxHashMap<K, T>),
+    Windowed(FxHashMap<(K, Window), T>),
+}
+
+impl<K: Key, T> Table<K, T> {
+    fn new(windowing: &WindowingStrategy) -> Self {
+        match windowing.window_fn {
+            WindowFn::Global => Table::Global(FxHashMap::default()),
+            _ => Table::Windowed(FxHashMap::default()),
+        }
+    }
+
+    /// Inserts `insert(v)` for a new key and window, or calls `update` on the entry.
+    #[inline]
+    fn upsert<V>(&mut self, k: K, w: Window, v: V, insert: impl FnOnce(V) -> T, update: impl FnOnce(&mut T, V)) {
+        match self {
+            Table::Global(m) if w == Window::Global => match m.entry(k) {
+                Entry::Occupied(e) => update(e.into_mut(), v),
+                Entry::Vacant(e) => {
+                    e.insert(insert(v));
+                }
+            },
+            Table::Global(m) => {
+                // An element outside the global window in a globally windowed
+                // PCollection: keep it, in a table keyed by window from now on.
+                let mut windowed: FxHashMap<(K, Window), T> =
+                    std::mem::take(m).into_iter().map(|(k, t)| ((k, Window::Global), t)).collect();
+                windowed.insert((k, w), insert(v));
+                *self = Table::Windowed(windowed);
+            }
+            Table::Windowed(m) => match m.entry((k, w)) {
+                Entry::Occupied(e) => update(e.into_mut(), v),
+                Entry::Vacant(e) => {
+                    e.insert(insert(v));
+                }
+            },
+        }
+    }
+
+    /// Removes and returns the entries of windows the watermark has passed.
+    fn take_due(&mut self, watermark: Timestamp) -> Vec<(K, Window, T)> {
+        let all = watermark >= Timestamp::MAX;
+        match self {
+            Table::Global(m) if all || Window::Global.max_timestamp() < watermark => {
+                std::mem::take(m).into_iter().map(|(k, t)| (k, Window::Global, t)).collect()
+            }
+            Table::Global(_) => Vec::new(),
+            Table::Windowed(m) if all => std::mem::take(m).into_iter().map(|((k, w), t)| (k, w, t)).collect(),
+            Table::Windowed(m) => {
+                let due: Vec<(K, Window)> = m.keys().filter(|(_, w)| w.max_timestamp() < watermark).cloned().collect();
+                due.into_iter().filter_map(|key| m.remove_entry(&key)).map(|((k, w), t)| (k, w, t)).collect()
+            }
+        }
+    }
 }
 
 /// Runs user code of a CombineFn, turning a panic into an error naming the step.
@@ -139,18 +198,20 @@ impl<K: Key, C: CombineFn> CombineState<K, C> {
     fn add_inputs(&mut self, batch: Batch) -> Result<()> {
         let (c, combiner) = (&self.c, self.combiner);
         for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, C::In)>()? {
-            match self.accumulators.entry((k, window)) {
-                Entry::Occupied(mut e) => {
-                    let (ts, acc) = e.get_mut();
-                    *ts = combiner.combine(*ts, timestamp);
-                    c.add_input(acc, &v);
-                }
-                Entry::Vacant(e) => {
+            self.accumulators.upsert(
+                k,
+                window,
+                (timestamp, v),
+                |(timestamp, v)| {
                     let mut acc = c.create_accumulator();
                     c.add_input(&mut acc, &v);
-                    e.insert((timestamp, acc));
-                }
-            }
+                    (timestamp, acc)
+                },
+                |(ts, acc), (timestamp, v)| {
+                    *ts = combiner.combine(*ts, timestamp);
+                    c.add_input(acc, &v);
+                },
+            );
         }
         Ok(())
     }
@@ -158,27 +219,18 @@ impl<K: Key, C: CombineFn> CombineState<K, C> {
     fn merge(&mut self, batch: Batch) -> Result<()> {
         let (c, combiner) = (&self.c, self.combiner);
         for WindowedValue { value: (k, other), timestamp, window } in batch.downcast::<(K, C::Acc)>()? {
-            match self.accumulators.entry((k, window)) {
-                Entry::Occupied(mut e) => {
-                    let (ts, acc) = e.get_mut();
+            self.accumulators.upsert(
+                k,
+                window,
+                (timestamp, other),
+                |entry| entry,
+                |(ts, acc), (timestamp, other)| {
                     *ts = combiner.combine(*ts, timestamp);
                     c.merge_accumulators(acc, other);
-                }
-                Entry::Vacant(e) => {
-                    e.insert((timestamp, other));
-                }
-            }
+                },
+            );
         }
         Ok(())
-    }
-
-    fn take_due(&mut self, watermark: Timestamp) -> Vec<((K, Window), (Timestamp, C::Acc))> {
-        if watermark >= Timestamp::MAX {
-            return std::mem::take(&mut self.accumulators).into_iter().collect();
-        }
-        let due: Vec<(K, Window)> =
-            self.accumulators.keys().filter(|(_, w)| w.max_timestamp() < watermark).cloned().collect();
-        due.into_iter().filter_map(|key| self.accumulators.remove_entry(&key)).collect()
     }
 }
 
@@ -192,14 +244,14 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
     }
 
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {
-        let due = self.take_due(watermark);
+        let due = self.accumulators.take_due(watermark);
         let (c, combiner) = (self.c.clone(), self.combiner);
         let phase = self.phase;
         guarded(&self.label, "extract_output", move || {
             Ok(match phase {
                 CombinePhase::Precombine => Batch::new(
                     due.into_iter()
-                        .map(|((k, window), (timestamp, acc))| WindowedValue {
+                        .map(|(k, window, (timestamp, acc))| WindowedValue {
                             value: (k, c.compact(acc)),
                             timestamp,
                             window,
@@ -208,7 +260,7 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
                 ),
                 CombinePhase::Merge | CombinePhase::Full => Batch::new(
                     due.into_iter()
-                        .map(|((k, window), (ts, acc))| WindowedValue {
+                        .map(|(k, window, (ts, acc))| WindowedValue {
                             value: (k, c.extract_output(c.compact(acc))),
                             timestamp: match combiner {
                                 TimestampCombiner::EndOfWindow => window.max_timestamp(),
@@ -220,5 +272,70 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
                 ),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::combiners::Sum;
+
+    fn lifted(windowing: WindowingStrategy) -> LiftedCombine<String, Sum<i64>> {
+        LiftedCombine { c: Sum::new(), windowing, label: "S".into(), _k: PhantomData }
+    }
+
+    fn kv(k: &str, v: i64, ts: i64, window: Window) -> WindowedValue<(String, i64)> {
+        WindowedValue { value: (k.to_string(), v), timestamp: Timestamp::from_micros(ts), window }
+    }
+
+    fn sorted(b: Batch) -> Vec<(String, i64, Window)> {
+        let mut v: Vec<_> =
+            b.downcast::<(String, i64)>().unwrap().into_iter().map(|e| (e.value.0, e.value.1, e.window)).collect();
+        v.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        v
+    }
+
+    #[test]
+    fn precombine_then_merge_equals_one_full_pass() {
+        let exec = lifted(WindowingStrategy::default());
+        let inputs: Vec<_> = (0..100).map(|i| kv(["a", "b", "c"][i % 3], i as i64, 0, Window::Global)).collect();
+        let mut full = exec.new_state(CombinePhase::Full);
+        full.add(Batch::new(inputs.clone())).unwrap();
+        let mut merged = exec.new_state(CombinePhase::Merge);
+        for chunk in inputs.chunks(7) {
+            let mut pre = exec.new_state(CombinePhase::Precombine);
+            pre.add(Batch::new(chunk.to_vec())).unwrap();
+            for part in exec.partition(pre.fire(Timestamp::MAX).unwrap(), 3).unwrap() {
+                merged.add(part).unwrap();
+            }
+        }
+        let expected = sorted(full.fire(Timestamp::MAX).unwrap());
+        assert_eq!(expected.iter().map(|e| e.1).sum::<i64>(), (0..100).sum::<i64>());
+        assert_eq!(sorted(merged.fire(Timestamp::MAX).unwrap()), expected);
+    }
+
+    #[test]
+    fn a_global_table_keeps_elements_that_carry_another_window() {
+        // A DoFn's finish_bundle may emit into any window, even in a globally
+        // windowed PCollection: the table must then key by window too.
+        let exec = lifted(WindowingStrategy::default());
+        let w = Window::Interval { start: Timestamp::from_micros(0), end: Timestamp::from_micros(10) };
+        let mut s = exec.new_state(CombinePhase::Full);
+        s.add(Batch::new(vec![kv("a", 1, 0, Window::Global), kv("a", 2, 5, w), kv("a", 3, 0, Window::Global)]))
+            .unwrap();
+        assert_eq!(sorted(s.fire(Timestamp::MAX).unwrap()), vec![("a".into(), 2, w), ("a".into(), 4, Window::Global)]);
+    }
+
+    #[test]
+    fn windows_fire_when_the_watermark_passes_their_end() {
+        let exec = lifted(WindowingStrategy {
+            window_fn: WindowFn::fixed(std::time::Duration::from_micros(10)),
+            ..Default::default()
+        });
+        let w = |s: i64| Window::Interval { start: Timestamp::from_micros(s), end: Timestamp::from_micros(s + 10) };
+        let mut s = exec.new_state(CombinePhase::Full);
+        s.add(Batch::new(vec![kv("a", 1, 1, w(0)), kv("a", 2, 12, w(10))])).unwrap();
+        assert_eq!(sorted(s.fire(Timestamp::from_micros(10)).unwrap()), vec![("a".into(), 1, w(0))]);
+        assert_eq!(sorted(s.fire(Timestamp::MAX).unwrap()), vec![("a".into(), 2, w(10))]);
     }
 }

@@ -80,6 +80,16 @@ pub trait DoFn: Clone + Send + Sync + 'static {
     }
     /// Called for every element.
     fn process(&mut self, element: &Self::In, ctx: &mut ProcessContext<'_, Self::Out>) -> Result<(), DoFnError>;
+    /// Whether [`DoFn::process_owned`] is worth calling: when true, a runner
+    /// that owns a batch nobody else reads hands its elements over by value.
+    const MOVES_INPUT: bool = false;
+    /// Called instead of `process`, with the element by value, when
+    /// `MOVES_INPUT` is true and the runner no longer needs the element
+    /// (so parts of it move to the output without a clone). The default calls
+    /// `process`. An error here names the element only by its position.
+    fn process_owned(&mut self, element: Self::In, ctx: &mut ProcessContext<'_, Self::Out>) -> Result<(), DoFnError> {
+        self.process(&element, ctx)
+    }
     /// Called after each bundle; may emit with explicit timestamp and window.
     fn finish_bundle(&mut self, _ctx: &mut FinishBundleContext<'_, Self::Out>) -> Result<(), DoFnError> {
         Ok(())

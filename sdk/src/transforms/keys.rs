@@ -49,6 +49,11 @@ impl<K: Element, V: Element> DoFn for Keys<K, V> {
         ctx.emit(kv.0.clone());
         Ok(())
     }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, kv: (K, V), ctx: &mut ProcessContext<'_, K>) -> Result<(), DoFnError> {
+        ctx.emit(kv.0);
+        Ok(())
+    }
 }
 
 impl<K: Element, V: Element> PTransform<PCollection<(K, V)>> for Keys<K, V> {

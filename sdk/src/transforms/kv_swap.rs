@@ -49,6 +49,11 @@ impl<K: Element, V: Element> DoFn for KvSwap<K, V> {
         ctx.emit((kv.1.clone(), kv.0.clone()));
         Ok(())
     }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, (k, v): (K, V), ctx: &mut ProcessContext<'_, (V, K)>) -> Result<(), DoFnError> {
+        ctx.emit((v, k));
+        Ok(())
+    }
 }
 
 impl<K: Element, V: Element> PTransform<PCollection<(K, V)>> for KvSwap<K, V> {

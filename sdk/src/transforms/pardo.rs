@@ -8,9 +8,11 @@ use crate::graph::urns;
 use crate::metrics::MetricsContainer;
 use crate::pipeline::{PCollection, PTransform, Primitive};
 use crate::plan::capabilities;
+use crate::time::Timestamp;
 use crate::transforms::dofn::{DoFn, FinishBundleContext, ProcessContext};
 use crate::transforms::side_input::{SideInput, SidePreparer, ViewKind};
 use crate::transforms::tagged::{TaggedOutputs, TupleTag};
+use crate::window::Window;
 use crate::window::WindowFn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -284,7 +286,52 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+fn describe<T: Element>(e: &WindowedValue<T>) -> String {
+    shorten(&format!("{:?}", e.value))
+}
+
 impl<D: DoFn> Invoker<D> {
+    /// Calls `call` on every element with its context, then hands the outputs
+    /// to `out`; a failure comes back with the element's position.
+    fn run<E>(
+        &mut self,
+        elems: impl Iterator<Item = (Timestamp, Window, E)>,
+        len: usize,
+        sides: &[SideInputView],
+        out: &mut Outputs,
+        mut call: impl FnMut(&mut D, E, &mut ProcessContext<'_, D::Out>) -> std::result::Result<(), DoFnError>,
+    ) -> std::result::Result<(), (usize, String)> {
+        let shared = &*self.shared;
+        let mut main: Vec<WindowedValue<D::Out>> = Vec::with_capacity(len);
+        let mut tagged: Vec<Batch> = shared.empties.iter().map(|e| e()).collect();
+        let mut at = 0usize;
+        let f = &mut self.f;
+        let metrics = &mut self.metrics;
+        guard(|| {
+            for (i, (timestamp, window, value)) in elems.enumerate() {
+                at = i;
+                let mut ctx = ProcessContext {
+                    main: &mut main,
+                    tagged: &mut tagged,
+                    tag_names: &shared.tag_names,
+                    timestamp,
+                    window,
+                    metrics,
+                    sides,
+                    side_ids: &shared.side_ids,
+                };
+                call(f, value, &mut ctx)?;
+            }
+            Ok(())
+        })
+        .map_err(|m| (at, m))?;
+        out.push(0, Batch::new(main));
+        for (i, b) in tagged.into_iter().enumerate() {
+            out.push(i + 1, b);
+        }
+        Ok(())
+    }
+
     fn lifecycle(&mut self, what: &str, f: impl FnOnce(&mut D) -> std::result::Result<(), DoFnError>) -> Result<()> {
         let fnref = &mut self.f;
         guard(|| f(fnref)).map_err(|m| user_error(&self.shared.label, format!("<{what}>"), m))
@@ -300,38 +347,19 @@ impl<D: DoFn> DoFnInvoker for Invoker<D> {
     }
     fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
         let elems: &Vec<WindowedValue<D::In>> = input.downcast_ref()?;
-        let shared = &*self.shared;
-        let mut main: Vec<WindowedValue<D::Out>> = Vec::with_capacity(elems.len());
-        let mut tagged: Vec<Batch> = shared.empties.iter().map(|e| e()).collect();
-        let mut at = 0usize;
-        let f = &mut self.f;
-        let metrics = &mut self.metrics;
-        let result = guard(|| {
-            for (i, e) in elems.iter().enumerate() {
-                at = i;
-                let mut ctx = ProcessContext {
-                    main: &mut main,
-                    tagged: &mut tagged,
-                    tag_names: &shared.tag_names,
-                    timestamp: e.timestamp,
-                    window: e.window,
-                    metrics,
-                    sides,
-                    side_ids: &shared.side_ids,
-                };
-                f.process(&e.value, &mut ctx)?;
-            }
-            Ok(())
-        });
-        if let Err(m) = result {
-            let element = elems.get(at).map(|e| shorten(&format!("{:?}", e.value))).unwrap_or_default();
-            return Err(user_error(&shared.label, element, m));
+        let each = elems.iter().map(|e| (e.timestamp, e.window, &e.value));
+        self.run(each, elems.len(), sides, out, |f, v, ctx| f.process(v, ctx))
+            .map_err(|(at, m)| user_error(&self.shared.label, elems.get(at).map(describe).unwrap_or_default(), m))
+    }
+    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
+        if !D::MOVES_INPUT {
+            return self.process(&input, sides, out);
         }
-        out.push(0, Batch::new(main));
-        for (i, b) in tagged.into_iter().enumerate() {
-            out.push(i + 1, b);
-        }
-        Ok(())
+        let elems: Vec<WindowedValue<D::In>> = input.downcast()?;
+        let n = elems.len();
+        let each = elems.into_iter().map(|e| (e.timestamp, e.window, e.value));
+        self.run(each, n, sides, out, |f, v, ctx| f.process_owned(v, ctx))
+            .map_err(|(at, m)| user_error(&self.shared.label, format!("<element {at} of the batch>"), m))
     }
     fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()> {
         let mut main = Vec::new();

@@ -49,6 +49,11 @@ impl<K: Element, V: Element> DoFn for Values<K, V> {
         ctx.emit(kv.1.clone());
         Ok(())
     }
+    const MOVES_INPUT: bool = true;
+    fn process_owned(&mut self, kv: (K, V), ctx: &mut ProcessContext<'_, V>) -> Result<(), DoFnError> {
+        ctx.emit(kv.1);
+        Ok(())
+    }
 }
 
 impl<K: Element, V: Element> PTransform<PCollection<(K, V)>> for Values<K, V> {
