@@ -3,7 +3,7 @@
 use crate::batch::{Batch, BatchCodec, TypedCodec};
 use crate::coder::SerdeCoder;
 use crate::element::Key;
-use crate::element::{key_hash, WindowedValue};
+use crate::element::WindowedValue;
 use crate::error::{Error, Result};
 use crate::exec::{CombinePerKeyExec, CombinePhase, Executable, GroupState, NodeBuilder};
 use crate::graph::urns;
@@ -11,7 +11,7 @@ use crate::pipeline::{PCollection, PTransform};
 use crate::time::Timestamp;
 use crate::transforms::combine_fn::CombineFn;
 use crate::transforms::combine_values::CombineValues;
-use crate::transforms::group_by_key::GroupByKey;
+use crate::transforms::group_by_key::{partition_by_key, GroupByKey};
 use crate::transforms::pardo::{panic_message, user_error};
 use crate::window::{TimestampCombiner, Window, WindowFn, WindowingStrategy};
 use rustc_hash::FxHashMap;
@@ -103,12 +103,7 @@ impl<K: Key, C: CombineFn> CombinePerKeyExec for LiftedCombine<K, C> {
     }
 
     fn partition(&self, accumulators: Batch, parts: usize) -> Result<Vec<Batch>> {
-        let parts = parts.max(1);
-        let mut out: Vec<Vec<WindowedValue<(K, C::Acc)>>> = (0..parts).map(|_| Vec::new()).collect();
-        for e in accumulators.downcast::<(K, C::Acc)>()? {
-            out[(key_hash(&e.value.0) % parts as u64) as usize].push(e);
-        }
-        Ok(out.into_iter().map(Batch::new).collect())
+        partition_by_key::<K, C::Acc>(accumulators, parts)
     }
 
     fn accumulator_codec(&self) -> Arc<dyn BatchCodec> {

@@ -93,15 +93,19 @@ impl<K: Key, V: Element> GroupByKeyExec for GbkExec<K, V> {
         })
     }
     fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>> {
-        let parts = parts.max(1);
-        let elems = batch.downcast::<(K, V)>()?;
-        let mut out: Vec<Vec<WindowedValue<(K, V)>>> = (0..parts).map(|_| Vec::new()).collect();
-        for e in elems {
-            let i = (key_hash(&e.value.0) % parts as u64) as usize;
-            out[i].push(e);
-        }
-        Ok(out.into_iter().map(Batch::new).collect())
+        partition_by_key::<K, V>(batch, parts)
     }
+}
+
+/// Splits a batch of `(K, V)` into `parts` batches by the fixed key hash:
+/// part `i` holds the keys with `key_hash(k) % parts == i`.
+pub(crate) fn partition_by_key<K: Key, V: Element>(batch: Batch, parts: usize) -> Result<Vec<Batch>> {
+    let parts = parts.max(1);
+    let mut out: Vec<Vec<WindowedValue<(K, V)>>> = (0..parts).map(|_| Vec::new()).collect();
+    for e in batch.downcast::<(K, V)>()? {
+        out[(key_hash(&e.value.0) % parts as u64) as usize].push(e);
+    }
+    Ok(out.into_iter().map(Batch::new).collect())
 }
 
 /// Buffered groups: by key and window for non-merging windows; by key, with
