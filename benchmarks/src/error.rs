@@ -31,6 +31,9 @@ pub enum BenchError {
         /// What differs.
         detail: String,
     },
+    /// A hand-written parallel baseline could not start its threads.
+    #[error("cannot start the baseline's threads: {0}")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
     /// A bad argument (size, setup name, ...).
     #[error("{0}")]
     Invalid(String),

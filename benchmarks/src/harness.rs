@@ -6,10 +6,62 @@ use crate::setup::RunnerSetup;
 use crate::stats::{self, median, Sample, Summary};
 use std::path::Path;
 
-/// One benchmark: a hand-written baseline and a pipeline doing the same work.
+/// A hand-written program a workload offers as a baseline.
 ///
-/// Both write their result under a directory they are given; `verify`
-/// compares the two results and fails loudly on any difference.
+/// Every workload has the single-threaded [`Baseline::single_threaded`]; a
+/// workload may add parallel ones ([`Baseline::rayon`]). A runner setup is
+/// compared with the baseline that uses as many threads as it has workers
+/// (the single-threaded one when there is none): see [`Measurement::reference`].
+///
+/// # Examples
+/// ```
+/// use beamline_benchmarks::harness::Baseline;
+/// assert_eq!(Baseline::single_threaded().name, "baseline");
+/// assert_eq!(Baseline::rayon(2).name, "baseline-rayon-2");
+/// assert_eq!(Baseline::rayon(2).threads, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// Short name, used on the command line (`--child-variant`) and in reports.
+    pub name: String,
+    /// What it is, for the report.
+    pub description: String,
+    /// The threads it runs on.
+    pub threads: usize,
+}
+
+impl Baseline {
+    /// The hand-written single-threaded program: `baseline`.
+    pub fn single_threaded() -> Self {
+        Baseline { name: "baseline".into(), description: "hand-written, single-threaded".into(), threads: 1 }
+    }
+
+    /// A hand-written program on a rayon pool of `threads` threads: `baseline-rayon-N`.
+    pub fn rayon(threads: usize) -> Self {
+        Baseline {
+            name: format!("baseline-rayon-{threads}"),
+            description: format!("hand-written, rayon pool of {threads} threads"),
+            threads,
+        }
+    }
+}
+
+/// A goal a setup is held to: its median paired time ratio to its reference
+/// baseline ([`Measurement::reference`]) at most `max_ratio`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    /// The setup's name (`rayon-1`).
+    pub setup: String,
+    /// The largest allowed pipeline time / baseline time.
+    pub max_ratio: f64,
+    /// The goal in words, for the report (`at least 0.7× the speed of the hand-written count`).
+    pub text: String,
+}
+
+/// One benchmark: hand-written baselines and a pipeline doing the same work.
+///
+/// All write their result under a directory they are given; `verify`
+/// compares two results and fails loudly on any difference.
 pub trait Workload {
     /// Name in reports (`wordcount 16 MiB`).
     fn name(&self) -> String;
@@ -19,15 +71,25 @@ pub trait Workload {
     fn items(&self) -> u64;
     /// What the units are called (`words`).
     fn unit(&self) -> &'static str;
-    /// Runs the hand-written program, writing its output under `out_dir`.
-    fn run_baseline(&self, out_dir: &Path) -> Result<()>;
+    /// The hand-written programs, the single-threaded one first (it is what
+    /// every other output is verified against).
+    fn baselines(&self) -> Vec<Baseline> {
+        vec![Baseline::single_threaded()]
+    }
+    /// Runs the hand-written program `baseline`, writing its output under `out_dir`.
+    fn run_baseline(&self, baseline: &Baseline, out_dir: &Path) -> Result<()>;
     /// Runs the pipeline on `setup`, writing its output under `out_dir`.
     fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()>;
-    /// Fails unless the pipeline's output in `pipeline_dir` equals the baseline's in `baseline_dir`.
-    fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()>;
+    /// Fails unless the output of `variant` (a setup's or a baseline's name) in
+    /// `actual_dir` equals the single-threaded baseline's in `baseline_dir`.
+    fn verify(&self, variant: &str, baseline_dir: &Path, actual_dir: &Path) -> Result<()>;
     /// True for a what-if pipeline (not what users run): reported, but not held to the project's goals.
     fn is_experiment(&self) -> bool {
         false
+    }
+    /// The goals the project holds this workload's setups to (none by default).
+    fn goals(&self) -> Vec<Goal> {
+        Vec::new()
     }
 }
 
@@ -44,10 +106,12 @@ pub struct Measurement {
     pub unit: &'static str,
     /// Whether the workload is an experiment ([`Workload::is_experiment`]).
     pub experiment: bool,
-    /// Baseline samples, one per repetition.
-    pub baseline: Vec<Sample>,
+    /// Each baseline with its samples, one per repetition; the single-threaded one first.
+    pub baselines: Vec<(Baseline, Vec<Sample>)>,
     /// Each setup with its samples, in the same repetition order.
     pub setups: Vec<(RunnerSetup, Vec<Sample>)>,
+    /// The goals of the workload ([`Workload::goals`]).
+    pub goals: Vec<Goal>,
 }
 
 /// One setup compared with the baseline.
@@ -55,8 +119,10 @@ pub struct Measurement {
 pub struct Comparison {
     /// The setup's times.
     pub pipeline: Summary,
-    /// The baseline's times.
+    /// The reference baseline's times.
     pub baseline: Summary,
+    /// Index in [`Measurement::baselines`] of the reference baseline.
+    pub reference: usize,
     /// Median pipeline wall time over median baseline wall time.
     pub ratio_of_medians: f64,
     /// Median over repetitions of (pipeline time / baseline time of the same
@@ -69,19 +135,35 @@ pub struct Comparison {
 }
 
 impl Measurement {
-    /// The comparison of setup `i` with the baseline; `None` without samples.
+    /// The single-threaded baseline's samples.
+    pub fn baseline(&self) -> &[Sample] {
+        self.baselines.first().map_or(&[], |(_, s)| s.as_slice())
+    }
+
+    /// The index in [`Measurement::baselines`] of the baseline setup `i` is
+    /// compared with: the one with as many threads as the setup has workers
+    /// (one when it does not say), else the single-threaded one.
+    pub fn reference(&self, i: usize) -> usize {
+        let threads = self.setups.get(i).and_then(|(s, _)| s.workers).unwrap_or(1);
+        self.baselines.iter().position(|(b, _)| b.threads == threads).unwrap_or(0)
+    }
+
+    /// The comparison of setup `i` with its reference baseline; `None` without samples.
     pub fn compare(&self, i: usize) -> Option<Comparison> {
         let (_, samples) = self.setups.get(i)?;
+        let reference = self.reference(i);
+        let base_samples = &self.baselines.get(reference)?.1;
         let pipeline = Summary::of(samples)?;
-        let baseline = Summary::of(&self.baseline)?;
+        let baseline = Summary::of(base_samples)?;
         let paired: Vec<f64> = samples
             .iter()
-            .zip(&self.baseline)
+            .zip(base_samples)
             .map(|(p, b)| p.wall.as_secs_f64() / b.wall.as_secs_f64().max(1e-9))
             .collect();
         Some(Comparison {
             pipeline,
             baseline,
+            reference,
             ratio_of_medians: pipeline.median / baseline.median.max(1e-9),
             median_paired_ratio: median(&paired)?,
             pipeline_rate: self.items as f64 / pipeline.median.max(1e-9),
@@ -90,20 +172,20 @@ impl Measurement {
     }
 }
 
-/// What one timed run executes: the hand-written baseline or the pipeline on a setup.
+/// What one timed run executes: a hand-written baseline or the pipeline on a setup.
 #[derive(Debug, Clone, Copy)]
 pub enum Variant<'a> {
-    /// The hand-written program.
-    Baseline,
+    /// A hand-written program.
+    Baseline(&'a Baseline),
     /// The pipeline on a runner setup.
     Pipeline(&'a RunnerSetup),
 }
 
 impl Variant<'_> {
-    /// `baseline` or the setup's name (what `--child-variant` takes).
+    /// The baseline's or the setup's name (what `--child-variant` takes).
     pub fn name(&self) -> &str {
         match self {
-            Variant::Baseline => "baseline",
+            Variant::Baseline(b) => &b.name,
             Variant::Pipeline(s) => &s.name,
         }
     }
@@ -111,7 +193,7 @@ impl Variant<'_> {
     /// Runs it in this process, untimed.
     pub fn run(&self, workload: &dyn Workload, out_dir: &Path) -> Result<()> {
         match self {
-            Variant::Baseline => workload.run_baseline(out_dir),
+            Variant::Baseline(b) => workload.run_baseline(b, out_dir),
             Variant::Pipeline(s) => workload.run_pipeline(s, out_dir),
         }
     }
@@ -179,17 +261,17 @@ impl Executor for Subprocess {
 }
 
 /// The body of a child process started by [`Subprocess`]: runs `variant` (by
-/// name: `baseline` or a setup of `setups`) and prints its sample on stdout.
+/// name: one of the workload's baselines or a setup of `setups`) and prints its sample on stdout.
 pub fn child_main(workload: &dyn Workload, setups: &[RunnerSetup], variant: &str, out_dir: &Path) -> Result<()> {
-    let v = if variant == "baseline" {
-        Variant::Baseline
-    } else {
-        Variant::Pipeline(
+    let baselines = workload.baselines();
+    let v = match baselines.iter().find(|b| b.name == variant) {
+        Some(b) => Variant::Baseline(b),
+        None => Variant::Pipeline(
             setups
                 .iter()
                 .find(|s| s.name == variant)
                 .ok_or_else(|| BenchError::Invalid(format!("unknown variant '{variant}' for the child process")))?,
-        )
+        ),
     };
     let s = InProcess.run(workload, v, out_dir)?;
     println!(
@@ -212,9 +294,9 @@ fn parse_sample(line: &str) -> Option<Sample> {
     })
 }
 
-/// Runs `reps` repetitions of the workload: in each, the baseline and then
-/// every setup, back to back, each run by `executor`; after each pipeline run
-/// (untimed) its output is verified against the baseline's. Outputs live
+/// Runs `reps` repetitions of the workload: in each, every baseline and then
+/// every setup, back to back, each run by `executor`; after each run but the
+/// first (untimed) its output is verified against the single-threaded baseline's. Outputs live
 /// under `scratch`, which is emptied of them at the end. Progress goes to stderr.
 pub fn measure(
     workload: &dyn Workload,
@@ -232,8 +314,9 @@ pub fn measure(
         items: workload.items(),
         unit: workload.unit(),
         experiment: workload.is_experiment(),
-        baseline: Vec::new(),
+        baselines: workload.baselines().into_iter().map(|b| (b, Vec::new())).collect(),
         setups: setups.iter().map(|s| (s.clone(), Vec::new())).collect(),
+        goals: workload.goals(),
     };
     let base_dir = scratch.join("baseline");
     let progress = |rep: usize, what: &str, s: &Sample, note: &str| {
@@ -246,15 +329,22 @@ pub fn measure(
         );
     };
     for rep in 1..=reps {
-        fresh_dir(&base_dir)?;
-        let sample = executor.run(workload, Variant::Baseline, &base_dir)?;
-        progress(rep, "baseline", &sample, "");
-        m.baseline.push(sample);
+        for (i, (baseline, samples)) in m.baselines.iter_mut().enumerate() {
+            let dir = if i == 0 { base_dir.clone() } else { scratch.join(&baseline.name) };
+            fresh_dir(&dir)?;
+            let sample = executor.run(workload, Variant::Baseline(baseline), &dir)?;
+            if i > 0 {
+                workload.verify(&baseline.name, &base_dir, &dir)?;
+                remove_dir(&dir)?;
+            }
+            progress(rep, &baseline.name, &sample, if i > 0 { "  (output verified)" } else { "" });
+            samples.push(sample);
+        }
         for (setup, samples) in &mut m.setups {
             let dir = scratch.join(&setup.name);
             fresh_dir(&dir)?;
             let sample = executor.run(workload, Variant::Pipeline(setup), &dir)?;
-            workload.verify(setup, &base_dir, &dir)?;
+            workload.verify(&setup.name, &base_dir, &dir)?;
             progress(rep, &setup.name, &sample, "  (output verified)");
             samples.push(sample);
             remove_dir(&dir)?;

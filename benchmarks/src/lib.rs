@@ -9,10 +9,13 @@
 //! their outputs. [`harness::measure`] times any workload on any runner
 //! setup, each run in a fresh child process ([`harness::Subprocess`], so no
 //! run inherits another's heap) or in this one ([`harness::InProcess`], for
-//! tests); [`report`] turns the measurements into markdown. Wordcount is the
-//! first workload ([`wordcount::WordCount`]); others (CombinePerKey, a chain
-//! of Maps) and other runners (rayon, timely with `--workers`) are added as
-//! one more `Workload` implementation or one more [`RunnerSetup`].
+//! tests); [`report`] turns the measurements into markdown. The workloads:
+//! wordcount ([`wordcount::WordCount`]), CombinePerKey over generated pairs
+//! ([`combine::CombinePerKeyBench`]) and a chain of Maps
+//! ([`map_chain::MapChain`]). A workload may offer hand-written parallel
+//! baselines ([`harness::Baseline::rayon`]): a setup with N workers is then
+//! compared with the hand-written program on N threads. Other runners
+//! (timely with `--workers`) are one more [`RunnerSetup`].
 //!
 //! # Examples
 //! ```
@@ -27,13 +30,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod combine;
 pub mod corpus;
 mod error;
 pub mod harness;
 pub mod machine;
+pub mod map_chain;
 pub mod report;
 mod setup;
 pub mod stats;
+pub mod units;
 pub mod wordcount;
 
 pub use error::{BenchError, Result};

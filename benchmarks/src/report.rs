@@ -6,6 +6,7 @@
 use crate::error::{BenchError, Result};
 use crate::harness::Measurement;
 use crate::machine::Machine;
+use crate::stats::Summary;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -76,6 +77,8 @@ pub fn render(r: &Report<'_>) -> String {
     );
     if !r.measurements.is_empty() {
         summary(&mut s, r.measurements);
+        goals(&mut s, r.measurements);
+        peak_memory(&mut s, r.measurements);
         check_costs(&mut s, r.measurements);
     }
     for me in r.measurements {
@@ -86,22 +89,26 @@ pub fn render(r: &Report<'_>) -> String {
 
 fn summary(s: &mut String, ms: &[Measurement]) {
     let _ = writeln!(s, "## Summary\n");
-    let _ = writeln!(s, "Rate from the median time, and in parentheses the ratio to the baseline's median time.\n");
-    let mut header = "| workload | baseline |".to_string();
-    let mut rule = "| --- | ---: |".to_string();
-    for (st, _) in &ms[0].setups {
-        let _ = write!(header, " {} |", st.name);
-        rule.push_str(" ---: |");
-    }
-    let _ = writeln!(s, "{header}\n{rule}");
+    let _ = writeln!(
+        s,
+        "Rate from the median time, and in parentheses the ratio to the median time of the setup's reference \
+         baseline: the hand-written program on as many threads as the setup has workers (`rayon-N` → \
+         `baseline-rayon-N` where there is one), else the single-threaded `baseline`.\n"
+    );
+    let (baselines, setups) = columns(ms);
+    let _ = writeln!(s, "{}", header(&baselines, &setups));
     for me in ms {
-        let base = me.compare(0).map(|c| rate(c.baseline_rate, me.unit)).unwrap_or_default();
         let tag = if me.experiment { " (experiment)" } else { "" };
-        let mut row = format!("| {}{tag} | {base} |", me.workload);
-        for (i, _) in me.setups.iter().enumerate() {
-            match me.compare(i) {
+        let mut row = format!("| {}{tag} |", me.workload);
+        for name in &baselines {
+            let samples = me.baselines.iter().find(|(b, _)| &b.name == name).map(|(_, x)| x.as_slice());
+            let base = samples.and_then(Summary::of).map(|b| rate(me.items as f64 / b.median.max(1e-9), me.unit));
+            let _ = write!(row, " {} |", base.unwrap_or_default());
+        }
+        for name in &setups {
+            match me.setups.iter().position(|(st, _)| &st.name == name).and_then(|i| me.compare(i)) {
                 Some(c) => {
-                    let _ = write!(row, " {} ({:.1}×) |", rate(c.pipeline_rate, me.unit), c.ratio_of_medians);
+                    let _ = write!(row, " {} ({:.2}×) |", rate(c.pipeline_rate, me.unit), c.ratio_of_medians);
                 }
                 None => row.push_str(" |"),
             }
@@ -127,6 +134,94 @@ fn summary(s: &mut String, ms: &[Measurement]) {
             rate(DIRECT_GOAL, "words"),
             rate(worst, "words")
         );
+    }
+    s.push('\n');
+}
+
+/// Every baseline name and every setup name among `ms`, in order of appearance.
+fn columns(ms: &[Measurement]) -> (Vec<String>, Vec<String>) {
+    let (mut baselines, mut setups) = (Vec::<String>::new(), Vec::<String>::new());
+    for me in ms {
+        for (b, _) in &me.baselines {
+            if !baselines.contains(&b.name) {
+                baselines.push(b.name.clone());
+            }
+        }
+        for (st, _) in &me.setups {
+            if !setups.contains(&st.name) {
+                setups.push(st.name.clone());
+            }
+        }
+    }
+    (baselines, setups)
+}
+
+/// A table header: `workload`, then one right-aligned column per name.
+fn header(baselines: &[String], setups: &[String]) -> String {
+    let mut header = "| workload |".to_string();
+    let mut rule = "| --- |".to_string();
+    for name in baselines.iter().chain(setups) {
+        let _ = write!(header, " {name} |");
+        rule.push_str(" ---: |");
+    }
+    format!("{header}\n{rule}")
+}
+
+/// Every goal of every measurement: met or not, judged on the median paired ratio.
+fn goals(s: &mut String, ms: &[Measurement]) {
+    let mut rows = Vec::new();
+    for me in ms {
+        for g in &me.goals {
+            let Some(i) = me.setups.iter().position(|(st, _)| st.name == g.setup) else { continue };
+            let Some(c) = me.compare(i) else { continue };
+            let verdict = if c.median_paired_ratio <= g.max_ratio { "met" } else { "**NOT met**" };
+            rows.push(format!(
+                "| {} | {} | {} | {:.2}× | {:.2}× | {:.2} | {} (≤ {:.2}×) | {verdict} |",
+                me.workload,
+                g.setup,
+                me.baselines[c.reference].0.name,
+                c.ratio_of_medians,
+                c.median_paired_ratio,
+                1.0 / c.median_paired_ratio.max(1e-9),
+                g.text,
+                g.max_ratio
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Goals\n");
+    let _ = writeln!(
+        s,
+        "Judged on **paired** (median over repetitions of pipeline time / reference baseline time in the same \
+         repetition); **speed** = 1 / paired, the pipeline's speed as a fraction of the baseline's.\n"
+    );
+    let _ = writeln!(s, "| workload | setup | vs | ratio | paired | speed | goal | verdict |");
+    let _ = writeln!(s, "| --- | --- | --- | ---: | ---: | ---: | --- | --- |");
+    for r in rows {
+        let _ = writeln!(s, "{r}");
+    }
+    s.push('\n');
+}
+
+/// Peak RSS of every variant (largest over repetitions), one row per workload.
+fn peak_memory(s: &mut String, ms: &[Measurement]) {
+    let (baselines, setups) = columns(ms);
+    let _ = writeln!(s, "## Peak memory\n");
+    let _ = writeln!(s, "Peak RSS of the process during the run, the largest over repetitions.\n");
+    let _ = writeln!(s, "{}", header(&baselines, &setups));
+    for me in ms {
+        let mut row = format!("| {} |", me.workload);
+        let found = baselines
+            .iter()
+            .map(|n| me.baselines.iter().find(|(b, _)| &b.name == n).map(|(_, x)| x))
+            .chain(setups.iter().map(|n| me.setups.iter().find(|(st, _)| &st.name == n).map(|(_, x)| x)));
+        for samples in found {
+            let peak = samples.and_then(|x| Summary::of(x)).and_then(|x| x.peak_rss).map(mib).unwrap_or_default();
+            let _ = write!(row, " {peak} |");
+        }
+        let _ = writeln!(s, "{row}");
     }
     s.push('\n');
 }
@@ -172,20 +267,21 @@ fn check_costs(s: &mut String, ms: &[Measurement]) {
 
 fn details(s: &mut String, me: &Measurement) {
     let _ = writeln!(s, "## {}\n", me.workload);
-    let _ = writeln!(s, "Input: {}. Repetitions: {}.\n", me.input, me.baseline.len());
-    let _ = writeln!(s, "| variant | median s | min s | max s | rate | ratio | paired | CPU s | peak RSS |");
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    if let Some(c) = me.compare(0) {
-        let b = c.baseline;
+    let _ = writeln!(s, "Input: {}. Repetitions: {}.\n", me.input, me.baseline().len());
+    let _ = writeln!(s, "| variant | median s | min s | max s | rate | vs | ratio | paired | CPU s | peak RSS |");
+    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+    for (b, samples) in &me.baselines {
+        let Some(sum) = Summary::of(samples) else { continue };
         let _ = writeln!(
             s,
-            "| baseline (hand-written) | {:.3} | {:.3} | {:.3} | {} | 1.0× | 1.0× | {} | {} |",
-            b.median,
-            b.min,
-            b.max,
-            rate(c.baseline_rate, me.unit),
-            secs(b.cpu_median),
-            b.peak_rss.map(mib).unwrap_or_else(|| "?".into())
+            "| {} (hand-written) | {:.3} | {:.3} | {:.3} | {} | | | | {} | {} |",
+            b.name,
+            sum.median,
+            sum.min,
+            sum.max,
+            rate(me.items as f64 / sum.median.max(1e-9), me.unit),
+            secs(sum.cpu_median),
+            sum.peak_rss.map(mib).unwrap_or_else(|| "?".into())
         );
     }
     for (i, (setup, _)) in me.setups.iter().enumerate() {
@@ -193,12 +289,13 @@ fn details(s: &mut String, me: &Measurement) {
         let p = c.pipeline;
         let _ = writeln!(
             s,
-            "| {} | {:.3} | {:.3} | {:.3} | {} | {:.1}× | {:.1}× | {} | {} |",
+            "| {} | {:.3} | {:.3} | {:.3} | {} | {} | {:.2}× | {:.2}× | {} | {} |",
             setup.name,
             p.median,
             p.min,
             p.max,
             rate(c.pipeline_rate, me.unit),
+            me.baselines[c.reference].0.name,
             c.ratio_of_medians,
             c.median_paired_ratio,
             secs(p.cpu_median),
@@ -206,6 +303,9 @@ fn details(s: &mut String, me: &Measurement) {
         );
     }
     s.push('\n');
+    for (b, _) in &me.baselines {
+        let _ = writeln!(s, "- `{}`: {}", b.name, b.description);
+    }
     for (setup, _) in &me.setups {
         let _ = writeln!(s, "- `{}`: {}", setup.name, setup.description);
     }
@@ -213,7 +313,9 @@ fn details(s: &mut String, me: &Measurement) {
         samples.iter().map(|x| format!("{:.3}", x.wall.as_secs_f64())).collect::<Vec<_>>().join(", ")
     };
     let _ = writeln!(s, "\nEvery run's wall seconds, in repetition order:\n");
-    let _ = writeln!(s, "- baseline: {}", walls(&me.baseline));
+    for (b, samples) in &me.baselines {
+        let _ = writeln!(s, "- {}: {}", b.name, walls(samples));
+    }
     for (setup, samples) in &me.setups {
         let _ = writeln!(s, "- {}: {}", setup.name, walls(samples));
     }

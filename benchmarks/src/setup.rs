@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// The runners linked into the benchmarks. A new runner is one more `.with(...)`
 /// here plus its setups in [`RunnerSetup::by_name`].
 pub fn linked_runners() -> Runners {
-    beamline_direct::runners()
+    beamline_direct::runners().with(beamline_rayon::RayonRunner)
 }
 
 /// One way to run a pipeline: a runner, its worker count and its flags.
@@ -63,6 +63,35 @@ impl RunnerSetup {
         RunnerSetup { name: name.into(), description, runner: "direct".into(), workers: None, flags }
     }
 
+    /// The rayon runner on `workers` threads, default flags (combiner lifting on): `rayon-N`.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline_benchmarks::RunnerSetup;
+    /// let s = RunnerSetup::rayon(2);
+    /// assert_eq!((s.name.as_str(), s.workers), ("rayon-2", Some(2)));
+    /// assert_eq!(RunnerSetup::by_name("rayon-2-unlifted").unwrap().flags["rayon-lift-combiners"], "false");
+    /// ```
+    pub fn rayon(workers: usize) -> Self {
+        RunnerSetup {
+            name: format!("rayon-{workers}"),
+            description: format!("rayon runner, --workers={workers}, default flags (combiner lifting on)"),
+            runner: "rayon".into(),
+            workers: Some(workers),
+            flags: BTreeMap::new(),
+        }
+    }
+
+    /// The rayon runner on `workers` threads without combiner lifting
+    /// (`--rayon-lift-combiners=false`): shows what lifting buys. `rayon-N-unlifted`.
+    pub fn rayon_unlifted(workers: usize) -> Self {
+        let mut s = Self::rayon(workers);
+        s.name.push_str("-unlifted");
+        s.description = format!("rayon runner, --workers={workers} --rayon-lift-combiners=false");
+        s.flags.insert("rayon-lift-combiners".into(), "false".into());
+        s
+    }
+
     /// The setups measured by default: the direct runner with its checks on and off.
     pub fn defaults() -> Vec<RunnerSetup> {
         vec![Self::direct(), Self::direct_unchecked()]
@@ -70,12 +99,16 @@ impl RunnerSetup {
 
     /// Every known setup: the defaults, then the direct runner with one check on
     /// at a time (`direct-only-coder-check`, `direct-only-immutability-check`,
-    /// `direct-only-shuffle`), to attribute the checks' cost.
+    /// `direct-only-shuffle`), to attribute the checks' cost; then the rayon
+    /// runner on 1, 2 and 4 threads (`rayon-1`, `rayon-2`, `rayon-4`), and
+    /// without combiner lifting (`rayon-1-unlifted`, `rayon-2-unlifted`).
     pub fn all() -> Vec<RunnerSetup> {
         let mut v = Self::defaults();
         v.push(Self::direct_checks("direct-only-coder-check", true, false, false));
         v.push(Self::direct_checks("direct-only-immutability-check", false, true, false));
         v.push(Self::direct_checks("direct-only-shuffle", false, false, true));
+        v.extend([1, 2, 4].map(Self::rayon));
+        v.extend([1, 2].map(Self::rayon_unlifted));
         v
     }
 
@@ -85,6 +118,22 @@ impl RunnerSetup {
             let known: Vec<String> = Self::all().into_iter().map(|s| s.name).collect();
             BenchError::Invalid(format!("unknown runner setup '{name}'; known: {}", known.join(", ")))
         })
+    }
+
+    /// The distinct worker counts above one among `setups`: the thread counts
+    /// of the hand-written parallel baselines they are compared with.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline_benchmarks::RunnerSetup;
+    /// let s = [RunnerSetup::direct(), RunnerSetup::rayon(1), RunnerSetup::rayon(2), RunnerSetup::rayon_unlifted(2)];
+    /// assert_eq!(RunnerSetup::parallel_threads(&s), vec![2]);
+    /// ```
+    pub fn parallel_threads(setups: &[RunnerSetup]) -> Vec<usize> {
+        let mut v: Vec<usize> = setups.iter().filter_map(|s| s.workers).filter(|&w| w > 1).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Pipeline options selecting this setup.

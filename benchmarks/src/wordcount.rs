@@ -1,16 +1,19 @@
 //! Wordcount: the examples crate's `count_words` pipeline against a
-//! hand-written single-threaded count.
+//! hand-written single-threaded count ([`baseline`]) and, for setups with
+//! several workers, a hand-written rayon count on as many threads
+//! ([`rayon_baseline`]).
 //!
-//! Both read the same corpus file and write `word: count` lines; the
-//! pipeline's lines, sorted, must equal the baseline's.
+//! All read the same corpus file and write `word: count` lines; the
+//! pipeline's lines, sorted, must equal the single-threaded baseline's.
 
 use crate::corpus::{self, Corpus, CorpusSpec};
 use crate::error::{BenchError, Result};
-use crate::harness::{self, Measurement, Workload};
+use crate::harness::{self, Baseline, Goal, Measurement, Workload};
 use crate::setup::{linked_runners, RunnerSetup};
 use beamline::io::{ReadFromText, WriteToText};
 use beamline::prelude::*;
 use beamline::Window;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -63,17 +66,25 @@ impl Shape {
 pub struct WordCount {
     corpus: Corpus,
     shape: Shape,
+    parallel: Vec<usize>,
 }
 
 impl WordCount {
     /// Wordcount over `corpus` with the examples' pipeline.
     pub fn new(corpus: Corpus) -> Self {
-        WordCount { corpus, shape: Shape::Examples }
+        WordCount { corpus, shape: Shape::Examples, parallel: Vec::new() }
     }
 
     /// Wordcount over `corpus` with the given pipeline.
     pub fn with_shape(corpus: Corpus, shape: Shape) -> Self {
-        WordCount { corpus, shape }
+        WordCount { corpus, shape, parallel: Vec::new() }
+    }
+
+    /// Adds a hand-written rayon count ([`rayon_baseline`]) on each of these
+    /// thread counts (see [`RunnerSetup::parallel_threads`]).
+    pub fn with_parallel_baselines(mut self, threads: &[usize]) -> Self {
+        self.parallel = threads.to_vec();
+        self
     }
 
     /// The corpus.
@@ -116,8 +127,35 @@ impl Workload for WordCount {
         "words"
     }
 
-    fn run_baseline(&self, out_dir: &Path) -> Result<()> {
-        baseline(&self.corpus.path, &out_dir.join(OUTPUT))
+    fn baselines(&self) -> Vec<Baseline> {
+        let mut v = vec![Baseline::single_threaded()];
+        v.extend(self.parallel.iter().map(|&t| Baseline::rayon(t)));
+        v
+    }
+
+    fn run_baseline(&self, b: &Baseline, out_dir: &Path) -> Result<()> {
+        if b.threads > 1 {
+            rayon_baseline(&self.corpus.path, &out_dir.join(OUTPUT), b.threads)
+        } else {
+            baseline(&self.corpus.path, &out_dir.join(OUTPUT))
+        }
+    }
+
+    fn goals(&self) -> Vec<Goal> {
+        if self.shape != Shape::Examples {
+            return Vec::new();
+        }
+        let mut goals = vec![Goal {
+            setup: "rayon-1".into(),
+            max_ratio: 1.0 / 0.7,
+            text: "at least 0.7× the speed of the single-threaded hand-written count".into(),
+        }];
+        goals.extend(self.parallel.iter().map(|t| Goal {
+            setup: format!("rayon-{t}"),
+            max_ratio: 1.0 / 0.9,
+            text: format!("at least 0.9× the speed of the hand-written rayon count on {t} threads"),
+        }));
+        goals
     }
 
     fn run_pipeline(&self, setup: &RunnerSetup, out_dir: &Path) -> Result<()> {
@@ -133,9 +171,8 @@ impl Workload for WordCount {
         self.shape != Shape::Examples
     }
 
-    fn verify(&self, setup: &RunnerSetup, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()> {
-        let mismatch =
-            |detail: String| BenchError::Mismatch { workload: self.name(), setup: setup.name.clone(), detail };
+    fn verify(&self, variant: &str, baseline_dir: &Path, pipeline_dir: &Path) -> Result<()> {
+        let mismatch = |detail: String| BenchError::Mismatch { workload: self.name(), setup: variant.into(), detail };
         let expected = sorted_lines(baseline_dir)?;
         let actual = sorted_lines(pipeline_dir)?;
         let total: u64 = expected.iter().filter_map(|l| l.rsplit_once(": ")?.1.parse::<u64>().ok()).sum();
@@ -183,8 +220,67 @@ pub fn baseline(input: &Path, output: &Path) -> Result<()> {
     for word in bytes.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()) {
         *counts.entry(word).or_insert(0) += 1;
     }
+    write_counts(&counts, output)
+}
+
+/// The hand-written parallel program: read the file, cut it into byte ranges
+/// at line boundaries (8 per thread), count each range on a rayon pool of
+/// `threads` threads into per-thread FxHashMaps of byte slices (rayon's
+/// `fold`), merge them (`reduce`), write `word: count` lines to `output` as
+/// [`baseline`] does.
+///
+/// # Examples
+/// ```
+/// let dir = std::env::temp_dir().join(format!("beamline-rayon-baseline-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("in.txt"), "b a\nb\nc b\n").unwrap();
+/// beamline_benchmarks::wordcount::rayon_baseline(&dir.join("in.txt"), &dir.join("out"), 2).unwrap();
+/// let mut lines: Vec<String> = std::fs::read_to_string(dir.join("out")).unwrap().lines().map(String::from).collect();
+/// lines.sort();
+/// assert_eq!(lines, ["a: 1", "b: 3", "c: 1"]);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn rayon_baseline(input: &Path, output: &Path, threads: usize) -> Result<()> {
+    let bytes = std::fs::read(input).map_err(|e| BenchError::io(input, e))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let counts = pool.install(|| {
+        line_ranges(&bytes, threads * 8)
+            .into_par_iter()
+            .fold(FxHashMap::<&[u8], u64>::default, |mut counts, range| {
+                for word in bytes[range].split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()) {
+                    *counts.entry(word).or_insert(0) += 1;
+                }
+                counts
+            })
+            .reduce(FxHashMap::default, |a, b| {
+                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (word, n) in small {
+                    *big.entry(word).or_insert(0) += n;
+                }
+                big
+            })
+    });
+    write_counts(&counts, output)
+}
+
+/// About `parts` byte ranges covering `bytes`, each ending just after a `\n` (or at the end).
+fn line_ranges(bytes: &[u8], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let step = bytes.len().div_ceil(parts.max(1)).max(1);
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start = 0;
+    while start < bytes.len() {
+        let cut = (start + step).min(bytes.len());
+        let end = bytes[cut..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| cut + i + 1);
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Writes `word: count` lines, in the map's order.
+fn write_counts(counts: &FxHashMap<&[u8], u64>, output: &Path) -> Result<()> {
     let mut out = Vec::with_capacity(counts.len() * 16);
-    for (word, count) in &counts {
+    for (word, count) in counts {
         out.extend_from_slice(word);
         // Writing to a Vec cannot fail.
         let _ = writeln!(out, ": {count}");
@@ -365,7 +461,8 @@ pub fn size_label(bytes: u64) -> String {
 }
 
 /// The quick check: a corpus of about `bytes` bytes in `dir`, one repetition
-/// on the default setups in this process, outputs compared. No timing is asserted; the measurement is returned.
+/// in this process on the default setups plus `rayon-1` and `rayon-2` (with
+/// the hand-written rayon count on 2 threads), outputs compared. No timing is asserted; the measurement is returned.
 ///
 /// # Examples
 /// ```
@@ -376,7 +473,9 @@ pub fn size_label(bytes: u64) -> String {
 /// ```
 pub fn quick_check(dir: &Path, bytes: u64) -> Result<Vec<Measurement>> {
     let corpus = corpus::ensure(&CorpusSpec::zipf(bytes), dir)?;
-    let wc = WordCount::new(corpus);
-    let m = harness::measure(&wc, &RunnerSetup::defaults(), 1, &dir.join("scratch"), &harness::InProcess)?;
+    let mut setups = RunnerSetup::defaults();
+    setups.extend([RunnerSetup::rayon(1), RunnerSetup::rayon(2)]);
+    let wc = WordCount::new(corpus).with_parallel_baselines(&RunnerSetup::parallel_threads(&setups));
+    let m = harness::measure(&wc, &setups, 1, &dir.join("scratch"), &harness::InProcess)?;
     Ok(vec![m])
 }

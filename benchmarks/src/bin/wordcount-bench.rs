@@ -38,7 +38,8 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Runner setups to measure, comma-separated (direct, direct-unchecked, direct-only-coder-check,
-    /// direct-only-immutability-check, direct-only-shuffle).
+    /// direct-only-immutability-check, direct-only-shuffle, rayon-1, rayon-2, rayon-4, rayon-1-unlifted,
+    /// rayon-2-unlifted). A setup with N > 1 workers is compared with a hand-written rayon count on N threads.
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
     /// Pipelines, comma-separated: `examples` (the examples crate's wordcount: the benchmark); experiments:
@@ -78,10 +79,12 @@ fn main() -> anyhow::Result<()> {
     let data_dir = args.data_dir.clone().unwrap_or_else(|| root.join("bench-data"));
     let shapes = args.pipeline.iter().map(|n| Shape::by_name(n)).collect::<Result<Vec<_>, _>>()?;
     let setups = args.setups.iter().map(|n| RunnerSetup::by_name(n)).collect::<Result<Vec<_>, _>>()?;
+    let parallel = RunnerSetup::parallel_threads(&setups);
     if let (Some(variant), Some(out), Some(bytes)) = (&args.child_variant, &args.child_out, args.child_bytes) {
         let c = corpus::ensure(&CorpusSpec::zipf(bytes), &data_dir)?;
         let shape = shapes.first().copied().unwrap_or(Shape::Examples);
-        harness::child_main(&WordCount::with_shape(c, shape), &RunnerSetup::all(), variant, out)?;
+        let wc = WordCount::with_shape(c, shape).with_parallel_baselines(&parallel);
+        harness::child_main(&wc, &RunnerSetup::all(), variant, out)?;
         return Ok(());
     }
     let machine = Machine::describe();
@@ -114,10 +117,12 @@ fn main() -> anyhow::Result<()> {
                     spec.bytes.to_string(),
                     "--pipeline".into(),
                     shape.name().into(),
+                    "--setups".into(),
+                    args.setups.join(","),
                 ],
             };
             let executor: &dyn Executor = if args.quick || args.in_process { &InProcess } else { &child };
-            let wc = WordCount::with_shape(c.clone(), shape);
+            let wc = WordCount::with_shape(c.clone(), shape).with_parallel_baselines(&parallel);
             measurements.push(harness::measure(&wc, &setups, reps, &scratch, executor)?);
         }
     }
