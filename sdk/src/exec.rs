@@ -125,7 +125,9 @@ pub trait DoFnInvoker: Send {
     }
     /// Calls `finish_bundle`, which may emit.
     fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()>;
-    /// Calls `teardown`.
+    /// Calls `teardown`. Runners call it once the run has ended (after a
+    /// failure too), never while other steps of the run may still work with
+    /// what this instance produced (file sinks clean up their temporary files here).
     fn teardown(&mut self) -> Result<()>;
     /// Takes the metrics recorded since the last call.
     fn take_metrics(&mut self) -> MetricsContainer;

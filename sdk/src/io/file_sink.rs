@@ -195,7 +195,7 @@ pub(crate) fn expand_write(lines: PCollection<String>, spec: ShardSpec) -> PColl
     }
     let written = keyed
         .apply_named("GroupByShard", GroupByKey::new())
-        .apply_named("WriteTempShards", ParDo::of(WriteShardFn { spec: spec.clone() }));
+        .apply_named("WriteTempShards", ParDo::of(WriteShardFn { spec: spec.clone(), written: Vec::new() }));
     let seed = p.apply_named("DoOnce", Impulse).apply_named("SeedFinalize", ParDo::of(SeedFinalizeFn));
     vec![written, seed]
         .apply_named("CollectTempFiles", Flatten::new())
@@ -237,9 +237,15 @@ impl DoFn for AssignShardFn {
 }
 
 /// Writes each shard's lines to a temporary file.
+///
+/// On teardown, which runners call when the run ends (also after a
+/// failure), it removes the temporary files it wrote that Finalize did not
+/// rename: a failed run leaves nothing behind, not even hidden files.
 #[derive(Clone, Serialize, Deserialize)]
 struct WriteShardFn {
     spec: ShardSpec,
+    #[serde(skip)]
+    written: Vec<String>,
 }
 
 impl DoFn for WriteShardFn {
@@ -251,8 +257,21 @@ impl DoFn for WriteShardFn {
         ctx: &mut ProcessContext<'_, ((), TempShard)>,
     ) -> Result<(), DoFnError> {
         let path = write_temp_shard(&self.spec, shard.0, shard.1.iter())?;
+        self.written.push(path.clone());
         ctx.metrics().inc_counter("lines_written", shard.1.len() as i64);
         ctx.emit(((), Some((shard.0, path))));
+        Ok(())
+    }
+    fn teardown(&mut self) -> Result<(), DoFnError> {
+        let mut left = false;
+        for path in self.written.drain(..) {
+            // Finalize renamed it on success; after a failure it is still here.
+            left |= std::fs::remove_file(&path).is_ok();
+        }
+        if left {
+            // Only if empty: another run may be writing the same output.
+            let _ = std::fs::remove_dir(self.spec.temp_dir());
+        }
         Ok(())
     }
     fn name(&self) -> String {
@@ -364,6 +383,33 @@ mod tests {
 
     fn spec(prefix: &str) -> ShardSpec {
         ShardSpec::new(prefix.into())
+    }
+
+    #[test]
+    fn teardown_removes_the_temporary_shards_finalize_did_not_rename() {
+        let dir = std::env::temp_dir().join(format!("beamline-sink-teardown-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spec = spec(&dir.join("out").display().to_string());
+        let line = "x".to_string();
+        let mut f = WriteShardFn { spec: spec.clone(), written: Vec::new() };
+        // One shard left behind by a failed run, one renamed by Finalize.
+        let left = write_temp_shard(&spec, 0, std::iter::once(&line)).unwrap();
+        f.written.push(left.clone());
+        let renamed = write_temp_shard(&spec, 1, std::iter::once(&line)).unwrap();
+        std::fs::rename(&renamed, dir.join("out-final")).unwrap();
+        f.written.push(renamed);
+        // Another run's file in the same temporary directory stays.
+        let other = write_temp_shard(&spec, 0, std::iter::once(&line)).unwrap();
+        f.teardown().unwrap();
+        assert!(!Path::new(&left).exists(), "the failed run's shard is removed");
+        assert!(Path::new(&other).exists(), "another run's shard stays");
+        std::fs::remove_file(&other).unwrap();
+        f.written.push(write_temp_shard(&spec, 2, std::iter::once(&line)).unwrap());
+        f.teardown().unwrap();
+        assert!(!spec.temp_dir().exists(), "the empty temporary directory is removed");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out-final")]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
