@@ -149,6 +149,13 @@ pub trait GroupState: Send {
     /// Emits the groups of every window whose end the watermark has passed
     /// (after merging windows, for sessions) and forgets them.
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch>;
+    /// How many groups (keys in windows) it holds: a runner flushes a
+    /// pre-combine table that grows too large.
+    fn len(&self) -> usize;
+    /// Whether it holds nothing.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The phase of a lifted combine a [`GroupState`] runs (see [`CombinePerKeyExec`]).

@@ -336,7 +336,15 @@ impl<'e, 'p> Bundle<'e, 'p> {
                 Ok(())
             }
             (Executable::CombinePerKey(c), Node::Combine(_)) => {
-                self.precombine[node].get_or_insert_with(|| c.new_state(CombinePhase::Precombine)).add(batch)
+                let table = self.precombine[node].get_or_insert_with(|| c.new_state(CombinePhase::Precombine));
+                table.add(batch)?;
+                if table.len() >= ex.cfg.precombine_keys {
+                    // Little reduction in this bundle: ship what we have, keep the table small.
+                    if let Some(full) = self.precombine[node].take() {
+                        self.ship_accumulators(node, full)?;
+                    }
+                }
+                Ok(())
             }
             _ => Err(broken(&n.label)),
         }
@@ -390,16 +398,25 @@ impl<'e, 'p> Bundle<'e, 'p> {
                     }
                 }
             }
-            if let Some(mut state) = self.precombine[node].take() {
-                let (Executable::CombinePerKey(c), Node::Combine(parts)) = (&n.exec, &ex.nodes[node]) else {
-                    return Err(broken(&n.label));
-                };
-                let accumulators = state.fire(Timestamp::MAX)?;
-                for (part, b) in c.partition(accumulators, parts.len())?.into_iter().enumerate() {
-                    if !b.is_empty() {
-                        lock(&parts[part]).get_or_insert_with(|| c.new_state(CombinePhase::Merge)).add(b)?;
-                    }
-                }
+            if let Some(table) = self.precombine[node].take() {
+                self.ship_accumulators(node, table)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires a pre-combine table and merges its accumulators into the
+    /// partitions of the shuffle.
+    fn ship_accumulators(&mut self, node: usize, mut table: Box<dyn GroupState>) -> Result<()> {
+        let ex = self.ex;
+        let n = &ex.plan.nodes[node];
+        let (Executable::CombinePerKey(c), Node::Combine(parts)) = (&n.exec, &ex.nodes[node]) else {
+            return Err(broken(&n.label));
+        };
+        let accumulators = table.fire(Timestamp::MAX)?;
+        for (part, b) in c.partition(accumulators, parts.len())?.into_iter().enumerate() {
+            if !b.is_empty() {
+                lock(&parts[part]).get_or_insert_with(|| c.new_state(CombinePhase::Merge)).add(b)?;
             }
         }
         Ok(())

@@ -63,6 +63,8 @@ pub(crate) struct Config {
     pub(crate) splits: usize,
     /// Whether CombinePerKey is lifted.
     pub(crate) lift: bool,
+    /// Keys a bundle's pre-combine table holds before it is shipped.
+    pub(crate) precombine_keys: usize,
 }
 
 impl Runner for RayonRunner {
@@ -87,6 +89,11 @@ impl Runner for RayonRunner {
                 default: "true",
             },
             RunnerFlag {
+                name: "rayon-precombine-keys",
+                help: "Keys a bundle pre-combines before shipping its accumulators (bounds memory and keeps the table in cache)",
+                default: "65536",
+            },
+            RunnerFlag {
                 name: "rayon-splits-per-worker",
                 help: "Parts each source is split into, per worker (more balance load, fewer cost less)",
                 default: "8",
@@ -104,16 +111,17 @@ impl Runner for RayonRunner {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
             .max(1);
-        let per_worker = |flag: &str, default: usize| -> Result<usize> {
+        let at_least_one = |flag: &str, default: usize| -> Result<usize> {
             match options.runner_flag(flag, default)? {
                 0 => Err(Error::Options(format!("error: '--{flag}' must be at least 1"))),
                 n => Ok(n),
             }
         };
         let config = Config {
-            partitions: workers * per_worker("rayon-partitions-per-worker", 4)?,
-            splits: workers * per_worker("rayon-splits-per-worker", 8)?,
+            partitions: workers * at_least_one("rayon-partitions-per-worker", 4)?,
+            splits: workers * at_least_one("rayon-splits-per-worker", 8)?,
             lift: options.runner_flag("rayon-lift-combiners", true)?,
+            precombine_keys: at_least_one("rayon-precombine-keys", 65536)?,
         };
         plan.check_capabilities(self.name(), self.capabilities())?;
         if config.lift {

@@ -86,6 +86,11 @@ fn combine_per_key_is_lifted_and_merges_accumulators_unless_turned_off() {
     // Ten keys, pre-combined in every bundle: merges follow bundles x keys, not elements.
     assert!(merges > 0 && merges < 10_000, "{merges} merges");
 
+    // A table of at most 3 keys is shipped as it fills: still exact, with more merges.
+    let (small_adds, small_merges) = sum_per_key(&["--workers=2", "--rayon-precombine-keys=3"]);
+    assert_eq!(small_adds, 100_000);
+    assert!(small_merges > merges, "{small_merges} merges with small tables, {merges} without");
+
     let (adds, merges) = sum_per_key(&["--workers=2", "--rayon-lift-combiners=false"]);
     assert_eq!((adds, merges), (100_000, 0), "unlifted: grouped, then combined once per key");
 }

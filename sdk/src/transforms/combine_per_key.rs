@@ -166,6 +166,13 @@ impl<K: Key, T> Table<K, T> {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Table::Global(m) => m.len(),
+            Table::Windowed(m) => m.len(),
+        }
+    }
+
     /// Removes and returns the entries of windows the watermark has passed.
     fn take_due(&mut self, watermark: Timestamp) -> Vec<(K, Window, T)> {
         let all = watermark >= Timestamp::MAX;
@@ -236,6 +243,10 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
             CombinePhase::Precombine | CombinePhase::Full => guarded(&label, "add_input", || self.add_inputs(batch)),
             CombinePhase::Merge => guarded(&label, "merge_accumulators", || self.merge(batch)),
         }
+    }
+
+    fn len(&self) -> usize {
+        self.accumulators.len()
     }
 
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {

@@ -183,6 +183,10 @@ impl<K: Key, V: Element> GroupState for GbkState<K, V> {
         Ok(())
     }
 
+    fn len(&self) -> usize {
+        self.groups.len() + self.sessions.values().map(Vec::len).sum::<usize>()
+    }
+
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch> {
         let mut out = Vec::new();
         if !self.sessions.is_empty() {
