@@ -14,6 +14,7 @@ use beamline::metrics::MetricResults;
 use beamline::plan::ExecutionPlan;
 use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
 use rayon::prelude::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -229,7 +230,19 @@ impl<'p> Executor<'p> {
     /// Runs one task as one bundle; records the first failure.
     fn run_task(&self, task: Task) -> std::result::Result<(), ()> {
         let mut bundle = Bundle::new(self);
-        let result = bundle.run(task).and_then(|()| bundle.finish());
+        // User code's panics are caught where it is called; this catches the
+        // rest (a key type whose Hash panics, say) so one task cannot bring the
+        // process down.
+        let result = catch_unwind(AssertUnwindSafe(|| bundle.run(task).and_then(|()| bundle.finish()))).unwrap_or_else(
+            |panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(Error::Runner { runner: "rayon".into(), message: format!("a task panicked: {message}") })
+            },
+        );
         bundle.release();
         result.map_err(|e| {
             // Only the first failure is reported; later ones are mostly cancellations.

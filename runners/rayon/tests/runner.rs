@@ -274,3 +274,24 @@ fn dofns_that_move_their_input_get_it_by_value_and_their_failures_name_the_posit
         "{e}"
     );
 }
+
+/// A key whose `Hash` panics for one value: not user code the SDK calls
+/// under a guard, but it must not bring the process down either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct FragileKey(u8);
+
+impl std::hash::Hash for FragileKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        assert!(self.0 != 13, "unlucky key");
+        self.0.hash(h);
+    }
+}
+
+#[test]
+fn a_panic_outside_user_code_guards_is_an_error_not_a_crash() {
+    let p = pipeline(&["--workers=2"]);
+    let pairs: Vec<(FragileKey, u8)> = (0..20u8).map(|i| (FragileKey(i), i)).collect();
+    let _ = p.apply(Create::new(pairs)).apply(GroupByKey::new());
+    let e = p.run().unwrap_err().to_string();
+    assert!(e.contains("runner 'rayon'") && e.contains("unlucky key"), "{e}");
+}
