@@ -372,3 +372,78 @@ pub fn quick_check(dir: &Path, pairs: u64, keys: &[u64]) -> Result<Vec<Measureme
         })
         .collect()
 }
+
+/// The markdown section asking whether peak memory grows with the number of
+/// pairs at a fixed key count: for every key count measured at two or more
+/// pair counts (`rows` holds `(pairs, keys, measurement)`), each variant's peak
+/// RSS at the fewest and the most pairs, and their ratio. Empty when no key
+/// count was measured twice.
+///
+/// # Examples
+/// ```
+/// assert_eq!(beamline_benchmarks::combine::memory_growth_section(&[]), "");
+/// ```
+pub fn memory_growth_section(rows: &[(u64, u64, &Measurement)]) -> String {
+    use std::fmt::Write;
+    let mut keys: Vec<u64> = rows.iter().map(|r| r.1).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let peak = |samples: &[crate::stats::Sample]| crate::stats::Summary::of(samples).and_then(|s| s.peak_rss);
+    let mut lines = Vec::new();
+    for k in keys {
+        let mut at_k: Vec<&(u64, u64, &Measurement)> = rows.iter().filter(|r| r.1 == k).collect();
+        at_k.sort_by_key(|r| r.0);
+        let (Some(small), Some(large)) = (at_k.first(), at_k.last()) else { continue };
+        if small.0 == large.0 {
+            continue;
+        }
+        let variants = small
+            .2
+            .baselines
+            .iter()
+            .map(|(b, s)| (&b.name, s))
+            .chain(small.2.setups.iter().map(|(st, s)| (&st.name, s)));
+        for (name, samples) in variants {
+            let other = large
+                .2
+                .baselines
+                .iter()
+                .find(|(b, _)| &b.name == name)
+                .map(|(_, s)| s)
+                .or_else(|| large.2.setups.iter().find(|(st, _)| &st.name == name).map(|(_, s)| s));
+            let (Some(a), Some(b)) = (peak(samples), other.and_then(|s| peak(s))) else { continue };
+            let growth = b as f64 / a.max(1) as f64;
+            let verdict = if growth <= 1.25 { "flat" } else { "**grows**" };
+            lines.push(format!(
+                "| {} | {name} | {:.0} MiB | {:.0} MiB | {growth:.2}× | {verdict} |",
+                count_label(k),
+                a as f64 / 1048576.0,
+                b as f64 / 1048576.0
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let (p0, p1) = {
+        let mut ps: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        ps.sort_unstable();
+        (ps[0], ps[ps.len() - 1])
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "## Combine: does peak memory grow with the number of pairs?\n");
+    let _ = writeln!(
+        s,
+        "Peak RSS at {} and at {} pairs for the same key count; the goal is that it follows the number of \
+         keys, not of pairs (\"flat\": at most 1.25× growth).\n",
+        count_label(p0),
+        count_label(p1)
+    );
+    let _ = writeln!(s, "| keys | variant | peak RSS, fewer pairs | peak RSS, more pairs | growth | |");
+    let _ = writeln!(s, "| --- | --- | ---: | ---: | ---: | --- |");
+    for l in lines {
+        let _ = writeln!(s, "{l}");
+    }
+    s.push('\n');
+    s
+}

@@ -69,6 +69,7 @@ fn rayon_bench_quick_mode_checks_every_workload() {
     assert!(report.contains("## combine 30K pairs, 1K keys"), "{report}");
     assert!(report.contains("## Map chains: nanoseconds per element per step"), "{report}");
     assert!(report.contains("## Goals"), "{report}");
+    assert!(report.contains("## Combine: does peak memory grow with the number of pairs?"), "{report}");
 }
 
 #[test]

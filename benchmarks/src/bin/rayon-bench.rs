@@ -9,7 +9,7 @@
 //! is in `RESULTS.md`, from `wordcount-bench --setups ...,rayon-1,rayon-2`).
 
 use anyhow::{bail, Context};
-use beamline_benchmarks::combine::CombinePerKeyBench;
+use beamline_benchmarks::combine::{self, CombinePerKeyBench};
 use beamline_benchmarks::harness::{self, Executor, InProcess, Subprocess};
 use beamline_benchmarks::machine::{load_average, Machine};
 use beamline_benchmarks::map_chain::{self, MapChain};
@@ -110,7 +110,7 @@ fn main() -> anyhow::Result<()> {
         eprintln!("warning: built without optimizations; build with --release to measure");
     }
     let (pairs, keys, elements, reps) = if args.quick {
-        (vec![30_000], vec![10, 1_000], 25_000, 1)
+        (vec![20_000, 30_000], vec![10, 1_000], 25_000, 1)
     } else {
         let counts = |v: &[String]| v.iter().map(|s| parse_count(s)).collect::<Result<Vec<_>, _>>();
         (counts(&args.pairs)?, counts(&args.keys)?, parse_count(&args.elements)?, args.reps)
@@ -123,10 +123,12 @@ fn main() -> anyhow::Result<()> {
     };
     let in_process = args.quick || args.in_process;
     let mut measurements = Vec::new();
+    let mut combines = Vec::new();
     if args.workloads.iter().any(|w| w == "combine") {
         let parallel = RunnerSetup::parallel_threads(&combine_setups);
         for &p in &pairs {
             for &k in &keys {
+                combines.push((p, k));
                 let w = CombinePerKeyBench::new(p, k, &parallel)?;
                 let sub = child(format!("combine:{p}:{k}"));
                 let executor: &dyn Executor = if in_process { &InProcess } else { &sub };
@@ -144,7 +146,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    let per_step = map_chain::per_step_section(&chains, &args.steps);
+    let rows: Vec<(u64, u64, &_)> = combines.iter().zip(&measurements).map(|(&(p, k), m)| (p, k, m)).collect();
+    let mut sections = combine::memory_growth_section(&rows);
+    sections.push_str(&map_chain::per_step_section(&chains, &args.steps));
     measurements.extend(chains);
     let command = format!(
         "cargo run --release -p beamline-benchmarks --bin rayon-bench --{}",
@@ -160,9 +164,9 @@ fn main() -> anyhow::Result<()> {
         load_after: load_average(),
         measurements: &measurements,
     });
-    // The per-step costs go with the summaries, before the per-workload details.
+    // The memory growth and per-step costs go with the summaries, before the per-workload details.
     let details = measurements.first().and_then(|m| text.find(&format!("\n## {}\n", m.workload)));
-    text.insert_str(details.map_or(text.len(), |i| i + 1), &per_step);
+    text.insert_str(details.map_or(text.len(), |i| i + 1), &sections);
     println!("{text}");
     let results = match (&args.results, args.quick || args.no_results) {
         (Some(p), _) if !args.no_results => Some(p.clone()),
