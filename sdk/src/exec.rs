@@ -73,26 +73,51 @@ pub trait ParDoExec: Send + Sync {
 #[derive(Clone)]
 pub struct SideInputView(pub(crate) Arc<dyn Any + Send + Sync>);
 
-/// Batches produced by one call of an invoker, per output index.
-#[derive(Debug, Default)]
-pub struct Outputs {
+/// Where an invoker's output goes: buffered per output index, or handed to a
+/// runner's sink as soon as a batch is full (a streaming fused stage, so a DoFn
+/// that emits many elements per input never holds them all at once).
+#[derive(Default)]
+pub struct Outputs<'s> {
     batches: Vec<Vec<Batch>>,
+    sink: Option<&'s mut dyn FnMut(usize, Batch) -> Result<()>>,
 }
 
-impl Outputs {
+impl std::fmt::Debug for Outputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs").field("batches", &self.batches).field("streaming", &self.sink.is_some()).finish()
+    }
+}
+
+impl<'s> Outputs<'s> {
     /// Buffers for `n` outputs.
     pub fn new(n: usize) -> Self {
-        Outputs { batches: (0..n).map(|_| Vec::new()).collect() }
+        Outputs { batches: (0..n).map(|_| Vec::new()).collect(), sink: None }
     }
-    /// Adds a batch to output `index`; empty batches are dropped.
-    pub fn push(&mut self, index: usize, batch: Batch) {
-        if !batch.is_empty() {
-            if let Some(b) = self.batches.get_mut(index) {
-                b.push(batch);
+    /// `n` outputs whose batches go straight to `sink(output index, batch)`.
+    pub fn streaming(n: usize, sink: &'s mut dyn FnMut(usize, Batch) -> Result<()>) -> Self {
+        Outputs { batches: (0..n).map(|_| Vec::new()).collect(), sink: Some(sink) }
+    }
+    /// Whether batches go to a sink as they are pushed.
+    pub fn is_streaming(&self) -> bool {
+        self.sink.is_some()
+    }
+    /// Adds a batch to output `index` (empty batches are dropped); a
+    /// streaming sink's error comes back here.
+    pub fn push(&mut self, index: usize, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match &mut self.sink {
+            Some(sink) => sink(index, batch),
+            None => {
+                if let Some(b) = self.batches.get_mut(index) {
+                    b.push(batch);
+                }
+                Ok(())
             }
         }
     }
-    /// Takes everything emitted to output `index`.
+    /// Takes everything buffered for output `index`.
     pub fn take(&mut self, index: usize) -> Vec<Batch> {
         self.batches.get_mut(index).map(std::mem::take).unwrap_or_default()
     }
@@ -116,15 +141,15 @@ pub trait DoFnInvoker: Send {
     /// Calls `start_bundle`.
     fn start_bundle(&mut self) -> Result<()>;
     /// Processes every element of `input`.
-    fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()>;
+    fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()>;
     /// Processes every element of `input`, which the runner gives up: a DoFn
     /// that moves its input (see [`crate::DoFn::MOVES_INPUT`]) takes the
     /// elements by value. The default calls `process`.
-    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
+    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         self.process(&input, sides, out)
     }
     /// Calls `finish_bundle`, which may emit.
-    fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()>;
+    fn finish_bundle(&mut self, out: &mut Outputs<'_>) -> Result<()>;
     /// Calls `teardown`. Runners call it once the run has ended (after a
     /// failure too), never while other steps of the run may still work with
     /// what this instance produced (file sinks clean up their temporary files here).

@@ -382,16 +382,18 @@ impl<'e, 'p> Bundle<'e, 'p> {
             };
             self.invokers[node].insert(invoker).start_bundle()?;
         }
-        let Some(invoker) = self.invokers[node].as_mut() else { return Err(broken(&n.label)) };
-        let mut out = Outputs::new(pardo.output_count());
+        // Out of its slot while it runs: its output streams on to later steps,
+        // which borrow the bundle (a DAG never comes back to this step).
+        let Some(mut invoker) = self.invokers[node].take() else { return Err(broken(&n.label)) };
+        let mut sink = |i: usize, b: Batch| match n.outputs.get(i) {
+            Some(&o) => self.emit(o, b),
+            None => Err(broken(&n.label)),
+        };
+        let mut out = Outputs::streaming(pardo.output_count(), &mut sink);
         // The batch is this step's own (the last reader got it, the others a copy).
-        invoker.process_owned(batch, sides.get().map_or(&[], Vec::as_slice), &mut out)?;
-        for (i, &o) in n.outputs.iter().enumerate() {
-            for b in out.take(i) {
-                self.emit(o, b)?;
-            }
-        }
-        Ok(())
+        let result = invoker.process_owned(batch, sides.get().map_or(&[], Vec::as_slice), &mut out);
+        self.invokers[node] = Some(invoker);
+        result
     }
 
     /// Finishes the bundle in topological order, so what `finish_bundle` emits

@@ -295,3 +295,81 @@ fn a_panic_outside_user_code_guards_is_an_error_not_a_crash() {
     let e = p.run().unwrap_err().to_string();
     assert!(e.contains("runner 'rayon'") && e.contains("unlucky key"), "{e}");
 }
+
+/// Emits `n` elements per input, every third also to a tagged output.
+#[derive(Clone)]
+struct FanOut {
+    n: u64,
+    thirds: TupleTag<u64>,
+}
+
+impl DoFn for FanOut {
+    type In = u64;
+    type Out = u64;
+    fn process(&mut self, x: &u64, ctx: &mut ProcessContext<'_, u64>) -> Result<(), DoFnError> {
+        for i in x * self.n..(x + 1) * self.n {
+            EMITTED.fetch_add(1, Ordering::Relaxed);
+            ctx.emit(i);
+            if i % 3 == 0 {
+                ctx.output(&self.thirds, i)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+static SEEN_AFTER_FANOUT: AtomicUsize = AtomicUsize::new(0);
+static EMITTED: AtomicUsize = AtomicUsize::new(0);
+/// How many elements FanOut had emitted when FailAt saw its first one.
+static EMITTED_WHEN_SEEN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+#[derive(Clone, Serialize, Deserialize)]
+struct FailAt(u64);
+
+impl DoFn for FailAt {
+    type In = u64;
+    type Out = u64;
+    fn process(&mut self, x: &u64, ctx: &mut ProcessContext<'_, u64>) -> Result<(), DoFnError> {
+        if SEEN_AFTER_FANOUT.fetch_add(1, Ordering::SeqCst) == 0 {
+            EMITTED_WHEN_SEEN.store(EMITTED.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+        if *x == self.0 {
+            return Err(DoFnError::new("stop here"));
+        }
+        ctx.emit(*x);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_large_fan_out_streams_through_the_stage_and_a_later_failure_is_the_later_steps() {
+    let thirds = TupleTag::<u64>::new("thirds");
+    let fan = |p: &Pipeline, n: u64| {
+        p.apply(Create::new(vec![0u64, 1]))
+            .apply_named("FanOut", ParDo::local(FanOut { n, thirds: thirds.clone() }).with_output(&thirds))
+    };
+    let p = pipeline(&["--workers=2"]);
+    let out = fan(&p, 300_000);
+    assert_that(&out.main().apply(Count::globally()), contains_in_any_order(vec![600_000u64]));
+    assert_that(&out.get(&thirds).apply(Count::globally()), contains_in_any_order(vec![200_000u64]));
+    assert_that(
+        &out.main().apply(Combine::globally(Sum::<u64>::new())),
+        contains_in_any_order(vec![(0..600_000).sum()]),
+    );
+    p.run().unwrap();
+
+    // One input fans out to a million elements; the next step gets the first
+    // batch while FanOut is still running, and its failure ends the run.
+    let p = pipeline(&["--workers=1"]);
+    EMITTED.store(0, Ordering::SeqCst);
+    let _ = p
+        .apply(Create::new(vec![0u64]))
+        .apply_named("FanOut", ParDo::local(FanOut { n: 1_000_000, thirds: thirds.clone() }).with_output(&thirds))
+        .main()
+        .apply_named("Picky", ParDo::of(FailAt(10)));
+    let e = p.run().unwrap_err().to_string();
+    assert!(e.starts_with("step 'Picky' failed on runner 'rayon' processing 10: stop here"), "{e}");
+    assert_eq!(SEEN_AFTER_FANOUT.load(Ordering::Relaxed), 11);
+    let emitted = EMITTED_WHEN_SEEN.load(Ordering::SeqCst);
+    assert!(emitted <= 1024, "FanOut had emitted {emitted} elements before the next step saw one: not streamed");
+}

@@ -117,17 +117,36 @@ pub struct ProcessContext<'a, O> {
     pub(crate) metrics: &'a mut MetricsContainer,
     pub(crate) sides: &'a [SideInputView],
     pub(crate) side_ids: &'a [String],
+    /// Where full output batches go when the runner streams (output index, batch).
+    pub(crate) spill: Option<&'a mut dyn FnMut(usize, Batch)>,
 }
+
+/// Elements per output batch when a runner streams outputs: a DoFn emitting
+/// many elements hands them on in batches that stay in cache and that the
+/// allocator reuses, instead of one batch as large as its fan-out.
+pub(crate) const OUTPUT_BATCH: usize = 1024;
 
 impl<'a, O: Element> ProcessContext<'a, O> {
     /// Emits to the main output with the input's timestamp and window.
     #[inline]
     pub fn emit(&mut self, value: O) {
         self.main.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+        if self.main.len() >= OUTPUT_BATCH {
+            self.spill_main();
+        }
     }
     /// Emits to the main output with a new timestamp (the window stays).
     pub fn emit_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
         self.main.push(WindowedValue { value, timestamp, window: self.window });
+        if self.main.len() >= OUTPUT_BATCH {
+            self.spill_main();
+        }
+    }
+    #[cold]
+    fn spill_main(&mut self) {
+        if let Some(spill) = self.spill.as_mut() {
+            spill(0, Batch::new(std::mem::replace(self.main, Vec::with_capacity(OUTPUT_BATCH))));
+        }
     }
     /// Emits to a tagged output declared with `with_output`.
     pub fn output<T: Element>(&mut self, tag: &TupleTag<T>, value: T) -> Result<(), DoFnError> {
@@ -139,6 +158,12 @@ impl<'a, O: Element> ProcessContext<'a, O> {
             .downcast_mut::<T>()
             .map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
         buf.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+        if buf.len() >= OUTPUT_BATCH {
+            if let Some(spill) = self.spill.as_mut() {
+                let full = std::mem::replace(buf, Vec::with_capacity(OUTPUT_BATCH));
+                spill(i + 1, Batch::new(full));
+            }
+        }
         Ok(())
     }
     /// The element's event time.

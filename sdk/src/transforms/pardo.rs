@@ -9,13 +9,14 @@ use crate::metrics::MetricsContainer;
 use crate::pipeline::{PCollection, PTransform, Primitive};
 use crate::plan::capabilities;
 use crate::time::Timestamp;
-use crate::transforms::dofn::{DoFn, FinishBundleContext, ProcessContext};
+use crate::transforms::dofn::{DoFn, FinishBundleContext, ProcessContext, OUTPUT_BATCH};
 use crate::transforms::side_input::{SideInput, SidePreparer, ViewKind};
 use crate::transforms::tagged::{TaggedOutputs, TupleTag};
 use crate::window::Window;
 use crate::window::WindowFn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -291,23 +292,38 @@ fn describe<T: Element>(e: &WindowedValue<T>) -> String {
 }
 
 impl<D: DoFn> Invoker<D> {
-    /// Calls `call` on every element with its context, then hands the outputs
-    /// to `out`; a failure comes back with the element's position.
+    /// Calls `call` on every element with its context and hands the outputs to
+    /// `out` (as they fill, when it streams). A failure of this step names the
+    /// element through `describe(position)`; a failure downstream is passed on.
     fn run<E>(
         &mut self,
         elems: impl Iterator<Item = (Timestamp, Window, E)>,
         len: usize,
         sides: &[SideInputView],
-        out: &mut Outputs,
+        out: &mut Outputs<'_>,
+        describe: impl Fn(usize) -> String,
         mut call: impl FnMut(&mut D, E, &mut ProcessContext<'_, D::Out>) -> std::result::Result<(), DoFnError>,
-    ) -> std::result::Result<(), (usize, String)> {
+    ) -> Result<()> {
         let shared = &*self.shared;
-        let mut main: Vec<WindowedValue<D::Out>> = Vec::with_capacity(len);
+        let streaming = out.is_streaming();
+        let mut main: Vec<WindowedValue<D::Out>> =
+            Vec::with_capacity(if streaming { len.min(OUTPUT_BATCH) } else { len });
         let mut tagged: Vec<Batch> = shared.empties.iter().map(|e| e()).collect();
         let mut at = 0usize;
+        // A failure downstream of a streamed batch: later batches are dropped,
+        // and the step stops after the element that caused it.
+        let downstream: RefCell<Option<Error>> = RefCell::new(None);
+        let mut sink = |i: usize, b: Batch| {
+            let mut failed = downstream.borrow_mut();
+            if failed.is_none() {
+                if let Err(e) = out.push(i, b) {
+                    *failed = Some(e);
+                }
+            }
+        };
         let f = &mut self.f;
         let metrics = &mut self.metrics;
-        guard(|| {
+        let result = guard(|| {
             for (i, (timestamp, window, value)) in elems.enumerate() {
                 at = i;
                 let mut ctx = ProcessContext {
@@ -319,15 +335,22 @@ impl<D: DoFn> Invoker<D> {
                     metrics,
                     sides,
                     side_ids: &shared.side_ids,
+                    spill: if streaming { Some(&mut sink) } else { None },
                 };
                 call(f, value, &mut ctx)?;
+                if downstream.borrow().is_some() {
+                    return Err(DoFnError::new("a later step failed"));
+                }
             }
             Ok(())
-        })
-        .map_err(|m| (at, m))?;
-        out.push(0, Batch::new(main));
+        });
+        if let Some(e) = downstream.into_inner() {
+            return Err(e);
+        }
+        result.map_err(|m| user_error(&shared.label, describe(at), m))?;
+        out.push(0, Batch::new(main))?;
         for (i, b) in tagged.into_iter().enumerate() {
-            out.push(i + 1, b);
+            out.push(i + 1, b)?;
         }
         Ok(())
     }
@@ -345,30 +368,29 @@ impl<D: DoFn> DoFnInvoker for Invoker<D> {
     fn start_bundle(&mut self) -> Result<()> {
         self.lifecycle("start_bundle", |f| f.start_bundle())
     }
-    fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
+    fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         let elems: &Vec<WindowedValue<D::In>> = input.downcast_ref()?;
         let each = elems.iter().map(|e| (e.timestamp, e.window, &e.value));
-        self.run(each, elems.len(), sides, out, |f, v, ctx| f.process(v, ctx))
-            .map_err(|(at, m)| user_error(&self.shared.label, elems.get(at).map(describe).unwrap_or_default(), m))
+        let describe = |at: usize| elems.get(at).map(describe).unwrap_or_default();
+        self.run(each, elems.len(), sides, out, describe, |f, v, ctx| f.process(v, ctx))
     }
-    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs) -> Result<()> {
+    fn process_owned(&mut self, input: Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         if !D::MOVES_INPUT {
             return self.process(&input, sides, out);
         }
         let elems: Vec<WindowedValue<D::In>> = input.downcast()?;
         let n = elems.len();
         let each = elems.into_iter().map(|e| (e.timestamp, e.window, e.value));
-        self.run(each, n, sides, out, |f, v, ctx| f.process_owned(v, ctx))
-            .map_err(|(at, m)| user_error(&self.shared.label, format!("<element {at} of the batch>"), m))
+        let describe = |at: usize| format!("<element {at} of the batch>");
+        self.run(each, n, sides, out, describe, |f, v, ctx| f.process_owned(v, ctx))
     }
-    fn finish_bundle(&mut self, out: &mut Outputs) -> Result<()> {
+    fn finish_bundle(&mut self, out: &mut Outputs<'_>) -> Result<()> {
         let mut main = Vec::new();
         let f = &mut self.f;
         let metrics = &mut self.metrics;
         guard(|| f.finish_bundle(&mut FinishBundleContext { main: &mut main, metrics }))
             .map_err(|m| user_error(&self.shared.label, "<finish_bundle>".into(), m))?;
-        out.push(0, Batch::new(main));
-        Ok(())
+        out.push(0, Batch::new(main))
     }
     fn teardown(&mut self) -> Result<()> {
         self.lifecycle("teardown", |f| f.teardown())

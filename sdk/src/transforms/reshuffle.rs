@@ -186,6 +186,7 @@ mod tests {
                 metrics: &mut metrics,
                 sides: &[],
                 side_ids: &[],
+                spill: None,
             };
             f.process(&i, &mut ctx).unwrap();
         }

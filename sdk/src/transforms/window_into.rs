@@ -112,7 +112,7 @@ impl<T: Element> DoFnInvoker for AssignWindows<T> {
     fn start_bundle(&mut self) -> Result<()> {
         Ok(())
     }
-    fn process(&mut self, input: &Batch, _: &[SideInputView], out: &mut Outputs) -> Result<()> {
+    fn process(&mut self, input: &Batch, _: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         let elems = input.downcast_ref::<T>()?;
         let mut res = Vec::with_capacity(elems.len());
         for e in elems {
@@ -120,10 +120,23 @@ impl<T: Element> DoFnInvoker for AssignWindows<T> {
                 res.push(WindowedValue { value: e.value.clone(), timestamp: e.timestamp, window: w });
             }
         }
-        out.push(0, Batch::new(res));
-        Ok(())
+        out.push(0, Batch::new(res))
     }
-    fn finish_bundle(&mut self, _: &mut Outputs) -> Result<()> {
+    fn process_owned(&mut self, input: Batch, _: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
+        let elems = input.downcast::<T>()?;
+        let mut res = Vec::with_capacity(elems.len());
+        for e in elems {
+            let windows = self.window_fn.assign(e.timestamp);
+            if let Some((&last, rest)) = windows.split_last() {
+                for &w in rest {
+                    res.push(WindowedValue { value: e.value.clone(), timestamp: e.timestamp, window: w });
+                }
+                res.push(WindowedValue { value: e.value, timestamp: e.timestamp, window: last });
+            }
+        }
+        out.push(0, Batch::new(res))
+    }
+    fn finish_bundle(&mut self, _: &mut Outputs<'_>) -> Result<()> {
         Ok(())
     }
     fn teardown(&mut self) -> Result<()> {
