@@ -33,18 +33,33 @@ impl<I: Element, O: Element, F: Fn(&I) -> O + Clone + Send + Sync + 'static> Map
 }
 
 /// A DoFn calling a closure once per element; `name` is the default label.
-pub(crate) struct ClosureFn<I, O, F> {
-    pub(crate) f: F,
-    pub(crate) call: fn(&F, &I, &mut ProcessContext<'_, O>) -> Result<(), DoFnError>,
+pub(crate) struct ClosureFn<I, O, F, C> {
+    f: F,
+    /// What the step does with `f`: a closure type of its own, so the call is
+    /// static and inlines into the loop over a batch.
+    call: C,
+    _t: PhantomData<fn(&I) -> O>,
 }
 
-impl<I, O, F: Clone> Clone for ClosureFn<I, O, F> {
-    fn clone(&self) -> Self {
-        ClosureFn { f: self.f.clone(), call: self.call }
+impl<I: Element, O: Element, F, C> ClosureFn<I, O, F, C>
+where
+    C: Fn(&F, &I, &mut ProcessContext<'_, O>) -> Result<(), DoFnError>,
+{
+    pub(crate) fn new(f: F, call: C) -> Self {
+        ClosureFn { f, call, _t: PhantomData }
     }
 }
 
-impl<I: Element, O: Element, F: Clone + Send + Sync + 'static> DoFn for ClosureFn<I, O, F> {
+impl<I, O, F: Clone, C: Clone> Clone for ClosureFn<I, O, F, C> {
+    fn clone(&self) -> Self {
+        ClosureFn { f: self.f.clone(), call: self.call.clone(), _t: PhantomData }
+    }
+}
+
+impl<I: Element, O: Element, F: Clone + Send + Sync + 'static, C> DoFn for ClosureFn<I, O, F, C>
+where
+    C: Fn(&F, &I, &mut ProcessContext<'_, O>) -> Result<(), DoFnError> + Clone + Send + Sync + 'static,
+{
     type In = I;
     type Out = O;
     #[inline]
@@ -61,13 +76,13 @@ impl<I: Element, O: Element, F: Fn(&I) -> O + Clone + Send + Sync + 'static> PTr
         "Map".into()
     }
     fn expand(self, input: PCollection<I>) -> PCollection<O> {
-        let f = ClosureFn::<I, O, F> {
-            f: self.f,
-            call: |f, x, ctx| {
+        let f = ClosureFn::<I, O, F, _>::new(
+            self.f,
+            |f, x, ctx| {
                 ctx.emit(f(x));
                 Ok(())
             },
-        };
+        );
         ParDo::local(f).expand_here(input)
     }
 }
