@@ -113,7 +113,9 @@ pub struct ProcessContext<'a, O> {
     pub(crate) tagged: &'a mut [Batch],
     pub(crate) tag_names: &'a [String],
     pub(crate) timestamp: Timestamp,
-    pub(crate) window: Window,
+    /// A reference, so emitting copies the window from the input element: a
+    /// copy of a copy just written to the stack would stall the store buffer.
+    pub(crate) window: &'a Window,
     pub(crate) metrics: &'a mut MetricsContainer,
     pub(crate) sides: &'a [SideInputView],
     pub(crate) side_ids: &'a [String],
@@ -130,14 +132,14 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     /// Emits to the main output with the input's timestamp and window.
     #[inline]
     pub fn emit(&mut self, value: O) {
-        self.main.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+        self.main.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window });
         if self.main.len() >= OUTPUT_BATCH {
             self.spill_main();
         }
     }
     /// Emits to the main output with a new timestamp (the window stays).
     pub fn emit_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
-        self.main.push(WindowedValue { value, timestamp, window: self.window });
+        self.main.push(WindowedValue { value, timestamp, window: *self.window });
         if self.main.len() >= OUTPUT_BATCH {
             self.spill_main();
         }
@@ -157,7 +159,7 @@ impl<'a, O: Element> ProcessContext<'a, O> {
         let buf = self.tagged[i]
             .downcast_mut::<T>()
             .map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
-        buf.push(WindowedValue { value, timestamp: self.timestamp, window: self.window });
+        buf.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window });
         if buf.len() >= OUTPUT_BATCH {
             if let Some(spill) = self.spill.as_mut() {
                 let full = std::mem::replace(buf, Vec::with_capacity(OUTPUT_BATCH));
@@ -172,7 +174,7 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     }
     /// The element's window.
     pub fn window(&self) -> Window {
-        self.window
+        *self.window
     }
     /// Metrics of this step.
     pub fn metrics(&mut self) -> &mut MetricsContainer {
@@ -183,7 +185,7 @@ impl<'a, O: Element> ProcessContext<'a, O> {
         let i = self.side_ids.iter().position(|id| *id == side.id).ok_or_else(|| {
             DoFnError::new(format!("side input '{}' was not given to this ParDo with with_side_input", side.id))
         })?;
-        side.read(&self.sides[i], &self.window)
+        side.read(&self.sides[i], self.window)
     }
 }
 

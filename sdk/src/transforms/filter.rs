@@ -35,15 +35,12 @@ impl<T: Element, F: Fn(&T) -> bool + Clone + Send + Sync + 'static> PTransform<P
         "Filter".into()
     }
     fn expand(self, input: PCollection<T>) -> PCollection<T> {
-        let f = ClosureFn::<T, T, F, _>::new(
-            self.f,
-            |f, x, ctx| {
-                if f(x) {
-                    ctx.emit(x.clone());
-                }
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<T, T, F, _>::new(self.f, |f, x, ctx| {
+            if f(x) {
+                ctx.emit(x.clone());
+            }
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }

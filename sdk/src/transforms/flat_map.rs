@@ -49,15 +49,12 @@ where
         "FlatMap".into()
     }
     fn expand(self, input: PCollection<I>) -> PCollection<O> {
-        let f = ClosureFn::<I, O, F, _>::new(
-            self.f,
-            |f, x, ctx| {
-                for o in f(x) {
-                    ctx.emit(o);
-                }
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<I, O, F, _>::new(self.f, |f, x, ctx| {
+            for o in f(x) {
+                ctx.emit(o);
+            }
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }

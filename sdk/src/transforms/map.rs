@@ -76,13 +76,10 @@ impl<I: Element, O: Element, F: Fn(&I) -> O + Clone + Send + Sync + 'static> PTr
         "Map".into()
     }
     fn expand(self, input: PCollection<I>) -> PCollection<O> {
-        let f = ClosureFn::<I, O, F, _>::new(
-            self.f,
-            |f, x, ctx| {
-                ctx.emit(f(x));
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<I, O, F, _>::new(self.f, |f, x, ctx| {
+            ctx.emit(f(x));
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }

@@ -37,13 +37,10 @@ impl<K: Element, V: Element, O: Element, F: Fn(&K, &V) -> O + Clone + Send + Syn
         "MapTuple".into()
     }
     fn expand(self, input: PCollection<(K, V)>) -> PCollection<O> {
-        let f = ClosureFn::<(K, V), O, F, _>::new(
-            self.f,
-            |f, (k, v), ctx| {
-                ctx.emit(f(k, v));
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<(K, V), O, F, _>::new(self.f, |f, (k, v), ctx| {
+            ctx.emit(f(k, v));
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }

@@ -295,9 +295,9 @@ impl<D: DoFn> Invoker<D> {
     /// Calls `call` on every element with its context and hands the outputs to
     /// `out` (as they fill, when it streams). A failure of this step names the
     /// element through `describe(position)`; a failure downstream is passed on.
-    fn run<E>(
+    fn run<E, W: std::borrow::Borrow<Window>>(
         &mut self,
-        elems: impl Iterator<Item = (Timestamp, Window, E)>,
+        elems: impl Iterator<Item = (Timestamp, W, E)>,
         len: usize,
         sides: &[SideInputView],
         out: &mut Outputs<'_>,
@@ -331,7 +331,7 @@ impl<D: DoFn> Invoker<D> {
                     tagged: &mut tagged,
                     tag_names: &shared.tag_names,
                     timestamp,
-                    window,
+                    window: window.borrow(),
                     metrics,
                     sides,
                     side_ids: &shared.side_ids,
@@ -370,7 +370,7 @@ impl<D: DoFn> DoFnInvoker for Invoker<D> {
     }
     fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         let elems: &Vec<WindowedValue<D::In>> = input.downcast_ref()?;
-        let each = elems.iter().map(|e| (e.timestamp, e.window, &e.value));
+        let each = elems.iter().map(|e| (e.timestamp, &e.window, &e.value));
         let describe = |at: usize| elems.get(at).map(describe).unwrap_or_default();
         self.run(each, elems.len(), sides, out, describe, |f, v, ctx| f.process(v, ctx))
     }

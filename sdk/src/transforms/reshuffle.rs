@@ -182,7 +182,7 @@ mod tests {
                 tagged: &mut [],
                 tag_names: &[],
                 timestamp: Timestamp::from_secs(i64::from(i % 10)),
-                window,
+                window: &window,
                 metrics: &mut metrics,
                 sides: &[],
                 side_ids: &[],

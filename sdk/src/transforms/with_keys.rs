@@ -37,13 +37,10 @@ impl<K: Element, V: Element, F: Fn(&V) -> K + Clone + Send + Sync + 'static> PTr
         "WithKeys".into()
     }
     fn expand(self, input: PCollection<V>) -> PCollection<(K, V)> {
-        let f = ClosureFn::<V, (K, V), F, _>::new(
-            self.f,
-            |f, v, ctx| {
-                ctx.emit((f(v), v.clone()));
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<V, (K, V), F, _>::new(self.f, |f, v, ctx| {
+            ctx.emit((f(v), v.clone()));
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }

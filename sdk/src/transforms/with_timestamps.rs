@@ -44,13 +44,10 @@ impl<T: Element, F: Fn(&T) -> Timestamp + Clone + Send + Sync + 'static> PTransf
         "WithTimestamps".into()
     }
     fn expand(self, input: PCollection<T>) -> PCollection<T> {
-        let f = ClosureFn::<T, T, F, _>::new(
-            self.f,
-            |f, x, ctx| {
-                ctx.emit_with_timestamp(x.clone(), f(x));
-                Ok(())
-            },
-        );
+        let f = ClosureFn::<T, T, F, _>::new(self.f, |f, x, ctx| {
+            ctx.emit_with_timestamp(x.clone(), f(x));
+            Ok(())
+        });
         ParDo::local(f).expand_here(input)
     }
 }
