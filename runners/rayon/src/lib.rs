@@ -91,7 +91,7 @@ impl Runner for RayonRunner {
             RunnerFlag {
                 name: "rayon-precombine-keys",
                 help: "Keys a bundle pre-combines before shipping its accumulators (bounds memory and keeps the table in cache)",
-                default: "65536",
+                default: "1048576",
             },
             RunnerFlag {
                 name: "rayon-splits-per-worker",
@@ -121,7 +121,7 @@ impl Runner for RayonRunner {
             partitions: workers * at_least_one("rayon-partitions-per-worker", 4)?,
             splits: workers * at_least_one("rayon-splits-per-worker", 8)?,
             lift: options.runner_flag("rayon-lift-combiners", true)?,
-            precombine_keys: at_least_one("rayon-precombine-keys", 65536)?,
+            precombine_keys: at_least_one("rayon-precombine-keys", 1 << 20)?,
         };
         plan.check_capabilities(self.name(), self.capabilities())?;
         if config.lift {
