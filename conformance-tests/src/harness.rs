@@ -187,8 +187,9 @@ struct Variant {
     round_trip: bool,
 }
 
-const VARIANTS: [Variant; 3] = [
+const VARIANTS: [Variant; 4] = [
     Variant { workers: 1, round_trip: false },
+    Variant { workers: 2, round_trip: false },
     Variant { workers: crate::PARALLELISM, round_trip: false },
     Variant { workers: crate::PARALLELISM, round_trip: true },
 ];

@@ -42,11 +42,7 @@ pub const PARALLELISM: usize = 4;
 /// assert!(r.get("direct").is_ok());
 /// ```
 pub fn runners() -> Runners {
-    link([
-        beamline_direct::runners(),
-        beamline_rayon::runners(),
-        // beamline_timely::runners(),
-    ])
+    link([beamline_direct::runners(), beamline_rayon::runners(), beamline_timely::runners()])
 }
 
 /// Puts the runners of several crates into one [`Runners`].

@@ -30,10 +30,10 @@ pub const SAMPLE_TEXT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sonnets
 ///
 /// # Examples
 /// ```
-/// assert_eq!(beamline_examples::runners().names(), vec!["direct", "rayon"]);
+/// assert_eq!(beamline_examples::runners().names(), vec!["direct", "rayon", "timely"]);
 /// ```
 pub fn runners() -> Runners {
-    beamline_direct::runners().with(beamline_rayon::RayonRunner)
+    beamline_direct::runners().with(beamline_rayon::RayonRunner).with(beamline_timely::TimelyRunner)
 }
 
 /// `<system temp dir>/<dir>/counts`: where an example writes by default.

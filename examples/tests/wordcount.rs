@@ -273,7 +273,16 @@ fn sorted_lines(files: &[String]) -> Vec<String> {
 
 #[test]
 fn wordcount_on_rayon_gives_the_direct_runners_lines_and_metrics() {
-    let dir = TempDir::new("wc-rayon");
+    wordcount_gives_the_direct_runners_lines_and_metrics("rayon");
+}
+
+#[test]
+fn wordcount_on_timely_gives_the_direct_runners_lines_and_metrics() {
+    wordcount_gives_the_direct_runners_lines_and_metrics("timely");
+}
+
+fn wordcount_gives_the_direct_runners_lines_and_metrics(runner: &str) {
+    let dir = TempDir::new(&format!("wc-{runner}"));
     let text = generated_text(30_000, 3);
     let input = dir.path("in.txt");
     std::fs::write(&input, &text).unwrap();
@@ -286,20 +295,21 @@ fn wordcount_on_rayon_gives_the_direct_runners_lines_and_metrics() {
     let expected = sorted_lines(&direct.output_files);
     assert_eq!(read_counts(&direct.output_files), independent_count(&text));
     for workers in ["1", "2", "4"] {
-        let rayon = run(&format!("rayon{workers}/c"), &["--runner=rayon", &format!("--workers={workers}")]);
-        assert_eq!(rayon.result.runner(), "rayon");
-        assert_eq!(sorted_lines(&rayon.output_files), expected, "workers={workers}");
+        let flags = [format!("--runner={runner}"), format!("--workers={workers}")];
+        let parallel = run(&format!("{runner}{workers}/c"), &[&flags[0], &flags[1]]);
+        assert_eq!(parallel.result.runner(), runner);
+        assert_eq!(sorted_lines(&parallel.output_files), expected, "workers={workers}");
         for name in ["words", "empty_lines"] {
             let counter =
                 |s: &beamline_examples::RunSummary| s.result.metrics().counter("CountWords/ExtractWords", name);
-            assert_eq!(counter(&rayon), counter(&direct), "{name}, workers={workers}");
+            assert_eq!(counter(&parallel), counter(&direct), "{name}, workers={workers}");
         }
     }
 }
 
 #[test]
-fn windowed_wordcount_on_rayon_gives_the_direct_runners_lines() {
-    let dir = TempDir::new("wc-windowed-rayon");
+fn windowed_wordcount_on_rayon_and_timely_gives_the_direct_runners_lines() {
+    let dir = TempDir::new("wc-windowed-parallel");
     let input = dir.path("in.txt");
     std::fs::write(&input, generated_text(5000, 9)).unwrap();
     let run = |name: &str, runner: &str| {
@@ -312,9 +322,12 @@ fn windowed_wordcount_on_rayon_gives_the_direct_runners_lines() {
         ])
         .unwrap()
     };
-    let (direct, rayon) = (run("d", "direct"), run("r", "rayon"));
+    let direct = run("d", "direct");
     assert!(!direct.output_files.is_empty());
-    assert_eq!(sorted_lines(&rayon.output_files), sorted_lines(&direct.output_files));
+    for runner in ["rayon", "timely"] {
+        let parallel = run(runner, runner);
+        assert_eq!(sorted_lines(&parallel.output_files), sorted_lines(&direct.output_files), "{runner}");
+    }
 }
 
 #[test]

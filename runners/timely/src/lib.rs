@@ -1,0 +1,201 @@
+//! The timely runner: pipelines on timely-dataflow, on threads and on
+//! clusters of processes.
+//!
+//! Selected with `--runner=timely`; `--workers=N` sets the worker threads of
+//! each process (default: every core). Each worker builds the same dataflow
+//! from the plan:
+//! - a PCollection is a timely stream of whole batches, and its watermark is
+//!   the stream's frontier: bounded sources send at the minimum time and close
+//!   their frontier when done, so GroupByKey and combines fire windows as the
+//!   frontier passes their end, and everything at the end;
+//! - element-wise steps read their input in place, batch by batch;
+//! - GroupByKey routes each batch by the fixed key hash ([`beamline::key_hash`])
+//!   to the worker owning the key; a `CombinePerKey` is lifted: each bundle
+//!   pre-combines, and only accumulators cross the exchange;
+//! - side inputs are broadcast to every worker and read once complete;
+//! - nothing is serialized inside a process; a batch bound for another
+//!   process is encoded with its PCollection's coder.
+//!
+//! The first failure stops every worker of the process, and names the step,
+//! the runner and the element.
+//!
+//! # Examples
+//! ```
+//! use beamline::prelude::*;
+//! let p = Pipeline::for_tests("timely", beamline_timely::runners());
+//! let words = p.apply(Create::new(vec!["a".to_string(), "b".into(), "a".into()]));
+//! let counts = words.apply(Count::per_element());
+//! assert_that(&counts, contains_in_any_order(vec![("a".to_string(), 2u64), ("b".to_string(), 1)]));
+//! p.run().unwrap();
+//! ```
+#![deny(missing_docs)]
+
+mod dataflow;
+mod msg;
+
+use beamline::plan::{capabilities, ExecutionPlan};
+use beamline::runner::RunnerFlag;
+use beamline::{Error, PipelineOptions, PipelineResult, Result, Runner, Runners};
+use dataflow::{Shared, WorkerCtx};
+use msg::Topology;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+/// The timely-dataflow runner, selected by `--runner=timely`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TimelyRunner;
+
+/// The runners this crate provides: just the timely runner.
+///
+/// # Examples
+/// ```
+/// assert_eq!(beamline_timely::runners().names(), vec!["timely"]);
+/// ```
+pub fn runners() -> Runners {
+    Runners::new().with(TimelyRunner)
+}
+
+/// The timely runner's settings, from its flags.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    /// Parts each source is split into, per worker.
+    pub(crate) splits: usize,
+    /// Keys a bundle's pre-combine table holds before it is shipped.
+    pub(crate) precombine_keys: usize,
+}
+
+impl Runner for TimelyRunner {
+    fn name(&self) -> &'static str {
+        "timely"
+    }
+
+    fn capabilities(&self) -> &[&'static str] {
+        &[
+            capabilities::SIDE_INPUTS,
+            capabilities::MERGING_WINDOWS,
+            capabilities::MULTIPLE_OUTPUTS,
+            capabilities::METRICS,
+        ]
+    }
+
+    fn flags(&self) -> Vec<RunnerFlag> {
+        vec![
+            RunnerFlag {
+                name: "timely-lift-combiners",
+                help: "Pre-combine CombinePerKey inside each bundle before the exchange (true|false)",
+                default: "true",
+            },
+            RunnerFlag {
+                name: "timely-precombine-keys",
+                help: "Keys a bundle pre-combines before shipping its accumulators",
+                default: "1048576",
+            },
+            RunnerFlag {
+                name: "timely-splits-per-worker",
+                help: "Parts each source is split into, per worker",
+                default: "4",
+            },
+        ]
+    }
+
+    fn run(&self, mut plan: ExecutionPlan, options: &PipelineOptions) -> Result<PipelineResult> {
+        let workers = options
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+            .max(1);
+        let at_least_one = |flag: &str, default: usize| -> Result<usize> {
+            match options.runner_flag(flag, default)? {
+                0 => Err(Error::Options(format!("error: '--{flag}' must be at least 1"))),
+                n => Ok(n),
+            }
+        };
+        let cfg = Config {
+            splits: at_least_one("timely-splits-per-worker", 4)?,
+            precombine_keys: at_least_one("timely-precombine-keys", 1 << 20)?,
+        };
+        plan.check_capabilities(self.name(), self.capabilities())?;
+        if options.runner_flag("timely-lift-combiners", true)? {
+            plan.lift_combiners();
+        }
+        let topology = Topology { threads: workers, process: 0, peers: workers };
+        let communication = if workers == 1 {
+            timely::CommunicationConfig::Thread
+        } else {
+            timely::CommunicationConfig::Process(workers)
+        };
+        let config = timely::Config { communication, worker: timely::WorkerConfig::default() };
+        let plan = Arc::new(plan);
+        let shared = Arc::new(Shared::default());
+        let worker_shared = shared.clone();
+        let guards = timely::execute(config, move |worker| {
+            run_worker(worker, plan.clone(), worker_shared.clone(), topology, cfg);
+        })
+        .map_err(|e| Error::Runner { runner: "timely".into(), message: format!("cannot start the workers: {e}") })?;
+        let mut panicked = None;
+        for joined in guards.join() {
+            if let Err(e) = joined {
+                panicked.get_or_insert(e);
+            }
+        }
+        if let Some(e) = shared.take_error() {
+            return Err(e.with_runner("timely"));
+        }
+        if let Some(e) = panicked {
+            return Err(Error::Runner { runner: "timely".into(), message: format!("a worker panicked: {e}") });
+        }
+        let metrics = std::mem::take(&mut *shared.metrics.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(PipelineResult::new("timely", metrics))
+    }
+}
+
+/// One worker: builds the dataflow, steps it until every worker is done (or
+/// one failed), then tears down its DoFns and hands in their metrics.
+fn run_worker(
+    worker: &mut timely::worker::Worker,
+    plan: Arc<ExecutionPlan>,
+    shared: Arc<Shared>,
+    topology: Topology,
+    cfg: Config,
+) {
+    let ctx = WorkerCtx {
+        plan,
+        shared: shared.clone(),
+        topology,
+        index: worker.index(),
+        cfg,
+        invokers: Rc::new(RefCell::new(Vec::new())),
+    };
+    let probe = worker.dataflow::<dataflow::Time, _, _>(|scope| dataflow::build(scope, &ctx));
+    match probe {
+        Ok(probe) => {
+            // Every step of every worker has finished once the probe is done:
+            // only then may DoFns tear down (file sinks remove unrenamed shards there).
+            while !shared.failed() && !probe.done() {
+                worker.step_or_park(Some(Duration::from_millis(20)));
+            }
+        }
+        Err(e) => shared.fail(e),
+    }
+    let mut teardown_error = None;
+    for (node, cell) in ctx.invokers.borrow_mut().drain(..) {
+        if let Some(mut invoker) = cell.borrow_mut().take() {
+            if let Err(e) = invoker.teardown() {
+                teardown_error.get_or_insert(e);
+            }
+            let label = &ctx.plan.nodes[node].label;
+            shared.metrics.lock().unwrap_or_else(PoisonError::into_inner).merge(label, invoker.take_metrics());
+        }
+    }
+    if let Some(e) = teardown_error {
+        shared.fail(e);
+    }
+    // Timely steps a worker until its dataflows complete; after a failure
+    // they never will, so they are dropped.
+    if shared.failed() {
+        for id in worker.installed_dataflows() {
+            worker.drop_dataflow(id);
+        }
+    }
+}
