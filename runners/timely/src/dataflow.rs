@@ -351,7 +351,7 @@ fn group<'s>(
         let mut cap = caps.pop();
         move |frontiers: &[MutableAntichain<Time>]| {
             let mut arrived = Vec::new();
-            input.for_each(|_cap, data| arrived.extend(data.drain(..)));
+            input.for_each(|_cap, data| arrived.append(data));
             if shared.failed() {
                 cap = None;
                 return;

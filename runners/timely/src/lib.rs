@@ -30,15 +30,18 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cluster;
 mod dataflow;
 mod msg;
 
 use beamline::plan::{capabilities, ExecutionPlan};
 use beamline::runner::RunnerFlag;
 use beamline::{Error, PipelineOptions, PipelineResult, Result, Runner, Runners};
+use cluster::Cluster;
 use dataflow::{Shared, WorkerCtx};
 use msg::Topology;
 use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
@@ -93,6 +96,21 @@ impl Runner for TimelyRunner {
                 default: "1048576",
             },
             RunnerFlag {
+                name: "processes",
+                help: "Processes in the cluster, each running this same program with --workers threads",
+                default: "1",
+            },
+            RunnerFlag {
+                name: "process-index",
+                help: "This process's index in the cluster, from 0 to --processes - 1",
+                default: "0",
+            },
+            RunnerFlag {
+                name: "hosts",
+                help: "A file listing one host:port per line, one line per process, in process-index order",
+                default: "",
+            },
+            RunnerFlag {
                 name: "timely-splits-per-worker",
                 help: "Parts each source is split into, per worker",
                 default: "4",
@@ -119,8 +137,18 @@ impl Runner for TimelyRunner {
         if options.runner_flag("timely-lift-combiners", true)? {
             plan.lift_combiners();
         }
-        let topology = Topology { threads: workers, process: 0, peers: workers };
-        let communication = if workers == 1 {
+        let cluster = Cluster::from_options(options)?;
+        let topology = Topology { threads: workers, process: cluster.index, peers: workers * cluster.processes };
+        let communication = if cluster.processes > 1 {
+            cluster::watch_for_lost_processes();
+            timely::CommunicationConfig::Cluster {
+                threads: workers,
+                process: cluster.index,
+                addresses: cluster.addresses.clone(),
+                report: false,
+                zerocopy: false,
+            }
+        } else if workers == 1 {
             timely::CommunicationConfig::Thread
         } else {
             timely::CommunicationConfig::Process(workers)
@@ -134,16 +162,29 @@ impl Runner for TimelyRunner {
         })
         .map_err(|e| Error::Runner { runner: "timely".into(), message: format!("cannot start the workers: {e}") })?;
         let mut panicked = None;
-        for joined in guards.join() {
-            if let Err(e) = joined {
-                panicked.get_or_insert(e);
+        // Joining also joins the network threads, which panic when a peer is lost.
+        match catch_unwind(AssertUnwindSafe(|| guards.join())) {
+            Ok(joined) => {
+                for result in joined {
+                    if let Err(e) = result {
+                        panicked.get_or_insert(e);
+                    }
+                }
             }
+            Err(_) => panicked = Some("the network threads failed".to_string()),
         }
         if let Some(e) = shared.take_error() {
             return Err(e.with_runner("timely"));
         }
         if let Some(e) = panicked {
-            return Err(Error::Runner { runner: "timely".into(), message: format!("a worker panicked: {e}") });
+            let message = match cluster::lost_process() {
+                Some(lost) => format!(
+                    "lost process {lost} of the cluster ({}): its connection closed; stopping",
+                    cluster.addresses.get(lost).map_or("?", String::as_str)
+                ),
+                None => format!("a worker panicked: {e}"),
+            };
+            return Err(Error::Runner { runner: "timely".into(), message });
         }
         let metrics = std::mem::take(&mut *shared.metrics.lock().unwrap_or_else(PoisonError::into_inner));
         Ok(PipelineResult::new("timely", metrics))
@@ -168,7 +209,9 @@ fn run_worker(
         invokers: Rc::new(RefCell::new(Vec::new())),
     };
     let probe = worker.dataflow::<dataflow::Time, _, _>(|scope| dataflow::build(scope, &ctx));
-    match probe {
+    // A lost peer poisons this worker's queues, and the next step panics:
+    // catch it so the DoFns still tear down, then let it go on to the runner.
+    let stepped = catch_unwind(AssertUnwindSafe(|| match probe {
         Ok(probe) => {
             // Every step of every worker has finished once the probe is done:
             // only then may DoFns tear down (file sinks remove unrenamed shards there).
@@ -177,7 +220,7 @@ fn run_worker(
             }
         }
         Err(e) => shared.fail(e),
-    }
+    }));
     let mut teardown_error = None;
     for (node, cell) in ctx.invokers.borrow_mut().drain(..) {
         if let Some(mut invoker) = cell.borrow_mut().take() {
@@ -190,6 +233,9 @@ fn run_worker(
     }
     if let Some(e) = teardown_error {
         shared.fail(e);
+    }
+    if let Err(panic) = stepped {
+        std::panic::resume_unwind(panic);
     }
     // Timely steps a worker until its dataflows complete; after a failure
     // they never will, so they are dropped.
