@@ -394,3 +394,78 @@ fn the_minimal_and_windowed_processes_run() {
         assert!(String::from_utf8_lossy(&o.stdout).contains("-00000-of-00001"), "{name}");
     }
 }
+
+/// A hosts file for `n` processes on free loopback ports.
+fn hosts_file(dir: &TempDir, n: usize) -> String {
+    let listeners: Vec<_> = (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let text: String = listeners.iter().map(|l| format!("{}\n", l.local_addr().unwrap())).collect();
+    drop(listeners);
+    let path = dir.path("hosts");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Waits for a child, killing it (and failing) after `secs` seconds.
+fn wait_at_most(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            panic!("process still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
+    let Some(bin) = example_binary("wordcount") else {
+        eprintln!("skipped: the wordcount example binary is not built");
+        return;
+    };
+    let dir = TempDir::new("wc-cluster");
+    let text = generated_text(20_000, 5);
+    let input = dir.path("in.txt");
+    std::fs::write(&input, &text).unwrap();
+    let direct = wordcount::run(args(&[&format!("--input={input}"), &format!("--output={}", dir.path("direct/c"))]))
+        .unwrap();
+    let hosts = hosts_file(&dir, 2);
+    let mut children: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(&bin)
+                .args([
+                    format!("--input={input}"),
+                    format!("--output={}", dir.path("cluster/c")),
+                    "--num-shards=3".into(),
+                    "--runner=timely".into(),
+                    "--workers=2".into(),
+                    "--processes=2".into(),
+                    format!("--process-index={i}"),
+                    format!("--hosts={hosts}"),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.iter_mut().enumerate() {
+        let status = wait_at_most(child, 120);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert!(status.success(), "process {i}: {stderr}");
+    }
+    // One set of shards, as if one process had written it.
+    let mut files: Vec<String> = std::fs::read_dir(dir.path("cluster"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let names: Vec<String> =
+        files.iter().map(|f| Path::new(f).file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["c-00000-of-00003", "c-00001-of-00003", "c-00002-of-00003"]);
+    assert_eq!(sorted_lines(&files), sorted_lines(&direct.output_files));
+}
