@@ -7,6 +7,7 @@
 //! [`wordcount::run`] and [`windowed_wordcount::run`] whole programs.
 
 mod count_words;
+pub mod streaming_wordcount;
 mod summary;
 pub mod windowed_wordcount;
 pub mod wordcount;

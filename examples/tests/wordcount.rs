@@ -430,8 +430,8 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
     let text = generated_text(20_000, 5);
     let input = dir.path("in.txt");
     std::fs::write(&input, &text).unwrap();
-    let direct = wordcount::run(args(&[&format!("--input={input}"), &format!("--output={}", dir.path("direct/c"))]))
-        .unwrap();
+    let direct =
+        wordcount::run(args(&[&format!("--input={input}"), &format!("--output={}", dir.path("direct/c"))])).unwrap();
     let hosts = hosts_file(&dir, 2);
     let mut children: Vec<_> = (0..2)
         .map(|i| {
@@ -459,10 +459,8 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
         assert!(status.success(), "process {i}: {stderr}");
     }
     // One set of shards, as if one process had written it.
-    let mut files: Vec<String> = std::fs::read_dir(dir.path("cluster"))
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(dir.path("cluster")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
     files.sort();
     let names: Vec<String> =
         files.iter().map(|f| Path::new(f).file_name().unwrap().to_string_lossy().into_owned()).collect();

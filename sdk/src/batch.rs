@@ -23,6 +23,7 @@ trait AnyVec: Send {
     fn split(&mut self, at: usize) -> Box<dyn AnyVec>;
     fn describe(&self, index: usize) -> String;
     fn min_timestamp(&self) -> Option<Timestamp>;
+    fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Box<dyn AnyVec>;
 }
 
 impl<T: Element> AnyVec for Vec<WindowedValue<T>> {
@@ -58,6 +59,11 @@ impl<T: Element> AnyVec for Vec<WindowedValue<T>> {
     }
     fn min_timestamp(&self) -> Option<Timestamp> {
         self.iter().map(|v| v.timestamp).min()
+    }
+    fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Box<dyn AnyVec> {
+        let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(self).into_iter().partition(|v| pred(&v.window));
+        *self = kept;
+        Box::new(taken)
     }
 }
 
@@ -116,6 +122,23 @@ impl Batch {
     /// The element at `index`, debug-printed and shortened, for error messages.
     pub fn describe(&self, index: usize) -> String {
         self.0.describe(index)
+    }
+    /// Moves the elements whose window satisfies `pred` into a new batch (in
+    /// order); the rest stay. Runners use it to drop late data and to hold
+    /// back elements whose side inputs are not ready for their window.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::{Batch, Timestamp, Window, WindowedValue};
+    /// let w = |s| Window::interval(Timestamp::from_secs(s), Timestamp::from_secs(s + 1));
+    /// let v = |x: u8, s| WindowedValue { value: x, timestamp: Timestamp::from_secs(s), window: w(s) };
+    /// let mut b = Batch::new(vec![v(1, 0), v(2, 5), v(3, 1)]);
+    /// let early = b.extract_windows(&|win| win.max_timestamp() < Timestamp::from_secs(2));
+    /// assert_eq!(early.downcast::<u8>().unwrap().iter().map(|v| v.value).collect::<Vec<_>>(), [1, 3]);
+    /// assert_eq!(b.len(), 1);
+    /// ```
+    pub fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Batch {
+        Batch(self.0.extract_windows(pred))
     }
     /// The smallest timestamp in the batch.
     pub fn min_timestamp(&self) -> Option<Timestamp> {

@@ -21,6 +21,8 @@ pub enum Executable {
     Impulse,
     /// Reads a bounded source.
     Read(Arc<dyn BoundedSource>),
+    /// Reads an unbounded source: readers that report a watermark.
+    ReadUnbounded(Arc<dyn UnboundedSource>),
     /// Element-wise processing (ParDo, and WindowInto, which re-windows elements).
     ParDo(Arc<dyn ParDoExec>),
     /// Groups key-value pairs by key and window.
@@ -38,6 +40,7 @@ impl std::fmt::Debug for Executable {
         f.write_str(match self {
             Executable::Impulse => "Impulse",
             Executable::Read(_) => "Read",
+            Executable::ReadUnbounded(_) => "ReadUnbounded",
             Executable::ParDo(_) => "ParDo",
             Executable::GroupByKey(_) => "GroupByKey",
             Executable::Flatten => "Flatten",
@@ -56,6 +59,51 @@ pub trait BoundedSource: Send + Sync {
 pub trait SourceSplit: Send {
     /// Reads the part, handing batches to `emit`.
     fn read(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<()>;
+}
+
+/// A source that may never end: split into readers, each reading what is
+/// available now and telling how far event time has come (its watermark).
+pub trait UnboundedSource: Send + Sync {
+    /// Splits into about `desired` readers (at least one).
+    fn split(&self, desired: usize) -> Result<Vec<Box<dyn UnboundedReader>>>;
+}
+
+/// What an [`UnboundedReader`] asks of the runner after reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStatus {
+    /// More is available now: call again soon.
+    More,
+    /// Nothing more is available before this long has passed.
+    Idle(std::time::Duration),
+    /// The reader has read everything it ever will.
+    Done,
+}
+
+/// One part of an unbounded source.
+pub trait UnboundedReader: Send {
+    /// Reads what is available now, a bounded amount at a time, handing batches to `emit`.
+    fn advance(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<ReadStatus>;
+    /// Elements read later have event times at or after this (late elements
+    /// excepted); [`Timestamp::MAX`] once done.
+    fn watermark(&self) -> Timestamp;
+}
+
+/// Reads an unbounded reader to its end as one bounded part (waiting while it
+/// is idle): how a runner that does not track watermarks reads a source that ends.
+pub fn read_to_end(reader: Box<dyn UnboundedReader>) -> Box<dyn SourceSplit> {
+    struct ToEnd(Box<dyn UnboundedReader>);
+    impl SourceSplit for ToEnd {
+        fn read(&mut self, emit: &mut dyn FnMut(Batch) -> Result<()>) -> Result<()> {
+            loop {
+                match self.0.advance(emit)? {
+                    ReadStatus::More => {}
+                    ReadStatus::Idle(d) => std::thread::sleep(d),
+                    ReadStatus::Done => return Ok(()),
+                }
+            }
+        }
+    }
+    Box::new(ToEnd(reader))
 }
 
 /// A ParDo's executable: makes DoFn invokers and prepares side inputs.

@@ -103,9 +103,10 @@ impl Executor {
                 continue;
             }
             // Nothing to process: read the next part of a source.
-            if let Some(source) = (0..self.plan.nodes.len())
-                .find(|&i| !self.finished[i] && matches!(self.plan.nodes[i].exec, Executable::Read(_)))
-            {
+            if let Some(source) = (0..self.plan.nodes.len()).find(|&i| {
+                !self.finished[i]
+                    && matches!(self.plan.nodes[i].exec, Executable::Read(_) | Executable::ReadUnbounded(_))
+            }) {
                 self.read_next(source)?;
                 continue;
             }
@@ -243,15 +244,23 @@ impl Executor {
                 }
                 Ok(())
             }
-            Executable::Impulse | Executable::Read(_) => Err(self.broken(node)),
+            Executable::Impulse | Executable::Read(_) | Executable::ReadUnbounded(_) => Err(self.broken(node)),
         }
     }
 
     /// Reads one part of a source (splitting it first); finishes the source
     /// after its last part.
     fn read_next(&mut self, node: usize) -> Result<()> {
-        if let (NodeState::Idle, Executable::Read(source)) = (&self.state[node], &self.plan.nodes[node].exec) {
-            let splits = source.split(SOURCE_SPLITS)?;
+        if let NodeState::Idle = &self.state[node] {
+            let splits = match &self.plan.nodes[node].exec {
+                Executable::Read(source) => source.split(SOURCE_SPLITS)?,
+                // The reference runner reads an unbounded source to its end
+                // (every element on time); it runs until stopped if it never ends.
+                Executable::ReadUnbounded(source) => {
+                    source.split(SOURCE_SPLITS)?.into_iter().map(beamline::exec::read_to_end).collect()
+                }
+                _ => return Err(self.broken(node)),
+            };
             self.state[node] = NodeState::Source(splits);
         }
         let NodeState::Source(splits) = &mut self.state[node] else {
@@ -283,7 +292,7 @@ impl Executor {
             Executable::Impulse => {
                 self.emit(outputs[0], Batch::new(vec![WindowedValue::in_global(())]))?;
             }
-            Executable::Read(_) => {}
+            Executable::Read(_) | Executable::ReadUnbounded(_) => {}
             Executable::GroupByKey(_) | Executable::CombinePerKey(_) => {
                 if let NodeState::Gbk(s) = &mut self.state[node] {
                     let fired = s.fire(Timestamp::MAX)?;

@@ -61,6 +61,7 @@ impl Runner for DirectRunner {
             capabilities::MERGING_WINDOWS,
             capabilities::MULTIPLE_OUTPUTS,
             capabilities::METRICS,
+            capabilities::UNBOUNDED,
         ]
     }
 

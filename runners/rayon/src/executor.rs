@@ -97,7 +97,9 @@ impl<'p> Executor<'p> {
                 }
                 Executable::GroupByKey(_) => Node::Gbk((0..cfg.partitions).map(|_| Mutex::default()).collect()),
                 Executable::CombinePerKey(_) => Node::Combine((0..cfg.partitions).map(|_| Mutex::new(None)).collect()),
-                Executable::Impulse | Executable::Read(_) | Executable::Flatten => Node::Plain,
+                Executable::Impulse | Executable::Read(_) | Executable::ReadUnbounded(_) | Executable::Flatten => {
+                    Node::Plain
+                }
             })
             .collect();
         Executor {
@@ -196,6 +198,8 @@ impl<'p> Executor<'p> {
                     tasks.push(Task::Impulse(i));
                     self.started[i] = true;
                 }
+                // Rejected before the run (the runner lacks the capability).
+                (Executable::ReadUnbounded(_), _) => return Err(broken(&n.label)),
                 (Executable::Read(source), _) => {
                     tasks.extend(source.split(self.cfg.splits)?.into_iter().map(|s| Task::Read(i, s)));
                     self.started[i] = true;

@@ -13,17 +13,21 @@
 //! before that. Side inputs are broadcast to every worker and read once complete.
 
 use crate::msg::{route, Msg, Topology};
+use crate::stop::Stop;
 use crate::Config;
 use beamline::batch::BatchCodec;
-use beamline::exec::{CombinePhase, DoFnInvoker, Executable, GroupState, Outputs, ParDoExec, SideInputView};
-use beamline::metrics::MetricResults;
+use beamline::exec::{
+    CombinePhase, DoFnInvoker, Executable, GroupState, Outputs, ParDoExec, ReadStatus, SideInputView, UnboundedReader,
+};
+use beamline::metrics::{MetricResults, MetricsContainer};
 use beamline::plan::ExecutionPlan;
 use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
@@ -73,7 +77,29 @@ pub(crate) struct WorkerCtx {
     pub(crate) cfg: Config,
     /// Every DoFn instance of this worker, by plan node.
     pub(crate) invokers: Rc<RefCell<Vec<(usize, InvokerCell)>>>,
+    /// When unbounded sources stop reading.
+    pub(crate) stop: Stop,
+    /// Elements each grouping step dropped for arriving too late, by label.
+    pub(crate) dropped_late: Rc<RefCell<Vec<(String, Rc<Cell<i64>>)>>>,
 }
+
+impl WorkerCtx {
+    /// Hands the worker's own metrics (late drops) to the run's.
+    pub(crate) fn merge_own_metrics(&self) {
+        let mut metrics = self.shared.metrics.lock().unwrap_or_else(PoisonError::into_inner);
+        for (label, dropped) in self.dropped_late.borrow().iter() {
+            if dropped.get() > 0 {
+                let mut m = MetricsContainer::default();
+                m.inc_counter(DROPPED_LATE, dropped.get());
+                metrics.merge(label, m);
+            }
+        }
+    }
+}
+
+/// The counter of a GroupByKey (or combine) step: elements dropped because
+/// their window had closed longer ago than the allowed lateness.
+pub(crate) const DROPPED_LATE: &str = "dropped_due_to_lateness";
 
 fn runner_error(message: impl std::fmt::Display) -> Error {
     Error::Runner { runner: "timely".into(), message: message.to_string() }
@@ -141,6 +167,17 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                     None => Ok(false),
                 })]
             }
+            Executable::ReadUnbounded(src) => {
+                let peers = ctx.topology.peers;
+                let mine: Vec<_> = src
+                    .split(peers)?
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(k, _)| k % peers == ctx.index)
+                    .map(|(_, r)| r)
+                    .collect();
+                vec![unbounded_source(scope, ctx, label, mine)]
+            }
             Executable::Flatten => {
                 let ins = node.inputs.iter().map(|&p| input(&streams, p, label)).collect::<Result<Vec<_>>>()?;
                 vec![scope.concatenate(ins)]
@@ -181,7 +218,7 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                     Ok(())
                 });
                 let codec = plan.pcollections[node.inputs[0]].codec.clone();
-                vec![group(scope, ctx, label, routed, g.new_state(), codec)]
+                vec![group(scope, ctx, i, routed, g.new_state(), codec)]
             }
             Executable::CombinePerKey(c) => {
                 let stream = input(&streams, node.inputs[0], label)?;
@@ -208,7 +245,7 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                     }
                     ship(&mut table, send)
                 });
-                vec![group(scope, ctx, label, routed, c.new_state(CombinePhase::Merge), codec)]
+                vec![group(scope, ctx, i, routed, c.new_state(CombinePhase::Merge), codec)]
             }
         };
         if outputs.len() != node.outputs.len() {
@@ -258,6 +295,61 @@ fn source<'s>(
                 activator.activate();
             } else {
                 cap = None;
+            }
+        }
+    });
+    stream
+}
+
+/// An unbounded source: each activation advances every reader once, sends
+/// what they read at the current watermark, then moves the watermark (the
+/// operator's capability) to the smallest of the readers'. It closes when
+/// every reader is done or the run is told to stop (a drain).
+fn unbounded_source<'s>(
+    scope: Scope<'s, Time>,
+    ctx: &WorkerCtx,
+    label: &str,
+    mut readers: Vec<Box<dyn UnboundedReader>>,
+) -> S<'s> {
+    let mut b = OperatorBuilder::new(label.to_string(), scope);
+    let (out, stream) = b.new_output::<Vec<Msg>>();
+    let mut out: Out = OutputBuilder::from(out);
+    let activator = scope.activator_for(b.operator_info().address);
+    let (shared, stop) = (ctx.shared.clone(), ctx.stop);
+    let label = label.to_string();
+    b.build(move |mut caps| {
+        let mut cap = caps.pop();
+        move |_frontiers: &[MutableAntichain<Time>]| {
+            let Some(c) = cap.as_mut() else { return };
+            let (mut more, mut idle) = (false, Duration::from_millis(100));
+            guarded(&shared, &label, || {
+                for reader in readers.iter_mut().filter(|r| r.watermark() < Timestamp::MAX) {
+                    let status = reader.advance(&mut |batch| {
+                        out.activate().session(&*c).give(Msg::local(0, batch));
+                        Ok(())
+                    })?;
+                    match status {
+                        ReadStatus::More => more = true,
+                        ReadStatus::Idle(d) => idle = idle.min(d),
+                        ReadStatus::Done => {}
+                    }
+                }
+                Ok(())
+            });
+            let watermark = readers.iter().map(|r| r.watermark()).min().unwrap_or(Timestamp::MAX);
+            if shared.failed() || watermark >= Timestamp::MAX || stop.should_stop(watermark) {
+                cap = None;
+                return;
+            }
+            if watermark.as_micros() > *c.time() {
+                c.downgrade(&watermark.as_micros());
+            }
+            // Come back at once while there is more; otherwise when the
+            // readers expect more, and often enough to notice a stop.
+            if more {
+                activator.activate();
+            } else {
+                activator.activate_after(idle);
             }
         }
     });
@@ -336,11 +428,15 @@ impl Msg {
 fn group<'s>(
     scope: Scope<'s, Time>,
     ctx: &WorkerCtx,
-    label: &str,
+    node: usize,
     routed: S<'s>,
     mut state: Box<dyn GroupState>,
     codec: Arc<dyn BatchCodec>,
 ) -> S<'s> {
+    let label = ctx.plan.nodes[node].label.as_str();
+    let lateness = ctx.plan.pcollections[ctx.plan.nodes[node].inputs[0]].windowing.allowed_lateness;
+    let dropped: Rc<Cell<i64>> = Rc::default();
+    ctx.dropped_late.borrow_mut().push((label.to_string(), dropped.clone()));
     let mut b = OperatorBuilder::new(label.to_string(), scope);
     let mut input = b.new_input(routed, Pipeline);
     let (out, stream) = b.new_output::<Vec<Msg>>();
@@ -359,8 +455,14 @@ fn group<'s>(
             let Some(c) = cap.as_mut() else { return };
             let mut done = false;
             guarded(&shared, &label, || {
+                // Late data: windows that closed (at the watermark of the last
+                // firing) longer ago than the allowed lateness are not reopened.
+                let fired_at = event_time(*c.time());
                 for m in arrived {
-                    state.add(m.into_batch(codec.as_ref())?)?;
+                    let mut batch = m.into_batch(codec.as_ref())?;
+                    let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < fired_at);
+                    dropped.set(dropped.get() + late.len() as i64);
+                    state.add(batch)?;
                 }
                 let watermark = match frontiers[0].frontier().first() {
                     None => {

@@ -33,6 +33,11 @@
 mod cluster;
 mod dataflow;
 mod msg;
+mod stop;
+
+/// The counter each GroupByKey (and lifted combine) step reports for elements
+/// dropped because their window closed longer ago than the allowed lateness.
+pub const DROPPED_DUE_TO_LATENESS: &str = dataflow::DROPPED_LATE;
 
 use beamline::plan::{capabilities, ExecutionPlan};
 use beamline::runner::RunnerFlag;
@@ -45,6 +50,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
+use stop::Stop;
 
 /// The timely-dataflow runner, selected by `--runner=timely`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -80,6 +86,7 @@ impl Runner for TimelyRunner {
             capabilities::MERGING_WINDOWS,
             capabilities::MULTIPLE_OUTPUTS,
             capabilities::METRICS,
+            capabilities::UNBOUNDED,
         ]
     }
 
@@ -111,6 +118,16 @@ impl Runner for TimelyRunner {
                 default: "",
             },
             RunnerFlag {
+                name: "max-duration",
+                help: "Stop an unbounded pipeline after this long (30s, 5m, 2h), draining it: every open window fires",
+                default: "",
+            },
+            RunnerFlag {
+                name: "until-watermark",
+                help: "Stop an unbounded pipeline once its sources' watermark reaches this event time (seconds since the epoch)",
+                default: "",
+            },
+            RunnerFlag {
                 name: "timely-splits-per-worker",
                 help: "Parts each source is split into, per worker",
                 default: "4",
@@ -138,6 +155,10 @@ impl Runner for TimelyRunner {
             plan.lift_combiners();
         }
         let cluster = Cluster::from_options(options)?;
+        let stop = Stop::from_options(options)?;
+        if plan.pcollections.iter().any(|p| !p.bounded) {
+            stop::install_signal_handlers()?;
+        }
         let topology = Topology { threads: workers, process: cluster.index, peers: workers * cluster.processes };
         let communication = if cluster.processes > 1 {
             cluster::watch_for_lost_processes();
@@ -158,7 +179,7 @@ impl Runner for TimelyRunner {
         let shared = Arc::new(Shared::default());
         let worker_shared = shared.clone();
         let guards = timely::execute(config, move |worker| {
-            run_worker(worker, plan.clone(), worker_shared.clone(), topology, cfg);
+            run_worker(worker, plan.clone(), worker_shared.clone(), topology, cfg, stop);
         })
         .map_err(|e| Error::Runner { runner: "timely".into(), message: format!("cannot start the workers: {e}") })?;
         let mut panicked = None;
@@ -199,6 +220,7 @@ fn run_worker(
     shared: Arc<Shared>,
     topology: Topology,
     cfg: Config,
+    stop: Stop,
 ) {
     let ctx = WorkerCtx {
         plan,
@@ -207,6 +229,8 @@ fn run_worker(
         index: worker.index(),
         cfg,
         invokers: Rc::new(RefCell::new(Vec::new())),
+        stop,
+        dropped_late: Rc::default(),
     };
     let probe = worker.dataflow::<dataflow::Time, _, _>(|scope| dataflow::build(scope, &ctx));
     // A lost peer poisons this worker's queues, and the next step panics:
@@ -231,6 +255,7 @@ fn run_worker(
             shared.metrics.lock().unwrap_or_else(PoisonError::into_inner).merge(label, invoker.take_metrics());
         }
     }
+    ctx.merge_own_metrics();
     if let Some(e) = teardown_error {
         shared.fail(e);
     }

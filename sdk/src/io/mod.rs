@@ -1,17 +1,20 @@
-//! File IO: text and JSON lines, read by path or glob (splittable, gzip by
+//! Sources and sinks. File IO: text and JSON lines, read by path or glob (splittable, gzip by
 //! extension) and written as sharded files that appear atomically.
 //!
 //! Reads are `Read` primitives whose payload is the file pattern; writes are
 //! portable composites (Beam's `WriteFiles`: write temporary shards, then
-//! rename them all in one finalizing step).
+//! rename them all in one finalizing step). `GenerateSequence` is an
+//! unbounded source of numbered, timestamped elements for streaming pipelines.
 
 mod file_sink;
 mod file_source;
+mod generate_sequence;
 mod read_from_json_lines;
 mod read_from_text;
 mod write_to_json_lines;
 mod write_to_text;
 
+pub use generate_sequence::GenerateSequence;
 pub use read_from_json_lines::ReadFromJsonLines;
 pub use read_from_text::ReadFromText;
 pub use write_to_json_lines::WriteToJsonLines;
