@@ -17,6 +17,7 @@ mod pardo;
 mod random;
 mod side_inputs;
 mod standard_combiners;
+mod unbounded;
 mod windowing;
 
 /// Every test of the suite, in report order.
@@ -32,6 +33,7 @@ pub(crate) fn all() -> Vec<Test> {
         standard_combiners::tests(),
         more_transforms::tests(),
         windowing::tests(),
+        unbounded::tests(),
         metrics::tests(),
         io::tests(),
         construction::tests(),
