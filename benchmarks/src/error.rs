@@ -31,6 +31,14 @@ pub enum BenchError {
         /// What differs.
         detail: String,
     },
+    /// A launch of the example program (one process or a cluster) failed or hung.
+    #[error("{launch} failed: {detail}")]
+    Launch {
+        /// The launch's name (`timely-2p`).
+        launch: String,
+        /// What went wrong, with the processes' stderr.
+        detail: String,
+    },
     /// A hand-written parallel baseline could not start its threads.
     #[error("cannot start the baseline's threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),

@@ -14,8 +14,10 @@
 //! ([`combine::CombinePerKeyBench`]) and a chain of Maps
 //! ([`map_chain::MapChain`]). A workload may offer hand-written parallel
 //! baselines ([`harness::Baseline::rayon`]): a setup with N workers is then
-//! compared with the hand-written program on N threads. Other runners
-//! (timely with `--workers`) are one more [`RunnerSetup`].
+//! compared with the hand-written program on N threads. Each runner is one
+//! more [`RunnerSetup`] (`direct`, `rayon-N`, `timely-N`); a timely cluster of
+//! several processes is a [`cluster::Launch`] of the examples' `wordcount`
+//! program, measured by the `timely-bench` program.
 //!
 //! # Examples
 //! ```
@@ -30,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cluster;
 pub mod combine;
 pub mod corpus;
 mod error;

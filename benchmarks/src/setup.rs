@@ -6,8 +6,13 @@ use std::collections::BTreeMap;
 
 /// The runners linked into the benchmarks. A new runner is one more `.with(...)`
 /// here plus its setups in [`RunnerSetup::by_name`].
+///
+/// # Examples
+/// ```
+/// assert_eq!(beamline_benchmarks::linked_runners().names(), vec!["direct", "rayon", "timely"]);
+/// ```
 pub fn linked_runners() -> Runners {
-    beamline_direct::runners().with(beamline_rayon::RayonRunner)
+    beamline_direct::runners().with(beamline_rayon::RayonRunner).with(beamline_timely::TimelyRunner)
 }
 
 /// One way to run a pipeline: a runner, its worker count and its flags.
@@ -92,6 +97,28 @@ impl RunnerSetup {
         s
     }
 
+    /// The timely runner in one process on `workers` threads, default flags
+    /// (combiner lifting on): `timely-N`.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline_benchmarks::RunnerSetup;
+    /// let s = RunnerSetup::by_name("timely-2").unwrap();
+    /// assert_eq!((s.runner.as_str(), s.workers), ("timely", Some(2)));
+    /// assert_eq!(s.options().workers, Some(2));
+    /// ```
+    pub fn timely(workers: usize) -> Self {
+        RunnerSetup {
+            name: format!("timely-{workers}"),
+            description: format!(
+                "timely runner, one process, --workers={workers}, default flags (combiner lifting on)"
+            ),
+            runner: "timely".into(),
+            workers: Some(workers),
+            flags: BTreeMap::new(),
+        }
+    }
+
     /// The setups measured by default: the direct runner with its checks on and off.
     pub fn defaults() -> Vec<RunnerSetup> {
         vec![Self::direct(), Self::direct_unchecked()]
@@ -101,7 +128,10 @@ impl RunnerSetup {
     /// at a time (`direct-only-coder-check`, `direct-only-immutability-check`,
     /// `direct-only-shuffle`), to attribute the checks' cost; then the rayon
     /// runner on 1, 2 and 4 threads (`rayon-1`, `rayon-2`, `rayon-4`), and
-    /// without combiner lifting (`rayon-1-unlifted`, `rayon-2-unlifted`).
+    /// without combiner lifting (`rayon-1-unlifted`, `rayon-2-unlifted`); then
+    /// the timely runner in one process on 1, 2 and 4 threads (`timely-1`,
+    /// `timely-2`, `timely-4`). (A timely cluster of several processes is
+    /// measured by the `timely-bench` program, not here.)
     pub fn all() -> Vec<RunnerSetup> {
         let mut v = Self::defaults();
         v.push(Self::direct_checks("direct-only-coder-check", true, false, false));
@@ -109,6 +139,7 @@ impl RunnerSetup {
         v.push(Self::direct_checks("direct-only-shuffle", false, false, true));
         v.extend([1, 2, 4].map(Self::rayon));
         v.extend([1, 2].map(Self::rayon_unlifted));
+        v.extend([1, 2, 4].map(Self::timely));
         v
     }
 

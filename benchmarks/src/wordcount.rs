@@ -20,7 +20,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// The name (prefix) of the output files in an output directory.
-const OUTPUT: &str = "counts";
+pub(crate) const OUTPUT: &str = "counts";
 
 /// Which pipeline counts the words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,16 +145,21 @@ impl Workload for WordCount {
         if self.shape != Shape::Examples {
             return Vec::new();
         }
-        let mut goals = vec![Goal {
-            setup: "rayon-1".into(),
-            max_ratio: 1.0 / 0.7,
-            text: "at least 0.7× the speed of the single-threaded hand-written count".into(),
-        }];
-        goals.extend(self.parallel.iter().map(|t| Goal {
-            setup: format!("rayon-{t}"),
-            max_ratio: 1.0 / 0.9,
-            text: format!("at least 0.9× the speed of the hand-written rayon count on {t} threads"),
-        }));
+        // The same goals for every parallel runner: 0.7× the single-threaded
+        // count on one worker, 0.9× the rayon count on as many threads.
+        let mut goals = Vec::new();
+        for runner in ["rayon", "timely"] {
+            goals.push(Goal {
+                setup: format!("{runner}-1"),
+                max_ratio: 1.0 / 0.7,
+                text: "at least 0.7× the speed of the single-threaded hand-written count".into(),
+            });
+            goals.extend(self.parallel.iter().map(|t| Goal {
+                setup: format!("{runner}-{t}"),
+                max_ratio: 1.0 / 0.9,
+                text: format!("at least 0.9× the speed of the hand-written rayon count on {t} threads"),
+            }));
+        }
         goals
     }
 
@@ -461,8 +466,9 @@ pub fn size_label(bytes: u64) -> String {
 }
 
 /// The quick check: a corpus of about `bytes` bytes in `dir`, one repetition
-/// in this process on the default setups plus `rayon-1` and `rayon-2` (with
-/// the hand-written rayon count on 2 threads), outputs compared. No timing is asserted; the measurement is returned.
+/// in this process on the default setups plus `rayon-1`, `rayon-2`,
+/// `timely-1` and `timely-2` (with the hand-written rayon count on 2
+/// threads), outputs compared. No timing is asserted; the measurement is returned.
 ///
 /// # Examples
 /// ```
@@ -474,7 +480,7 @@ pub fn size_label(bytes: u64) -> String {
 pub fn quick_check(dir: &Path, bytes: u64) -> Result<Vec<Measurement>> {
     let corpus = corpus::ensure(&CorpusSpec::zipf(bytes), dir)?;
     let mut setups = RunnerSetup::defaults();
-    setups.extend([RunnerSetup::rayon(1), RunnerSetup::rayon(2)]);
+    setups.extend([RunnerSetup::rayon(1), RunnerSetup::rayon(2), RunnerSetup::timely(1), RunnerSetup::timely(2)]);
     let wc = WordCount::new(corpus).with_parallel_baselines(&RunnerSetup::parallel_threads(&setups));
     let m = harness::measure(&wc, &setups, 1, &dir.join("scratch"), &harness::InProcess)?;
     Ok(vec![m])

@@ -10,7 +10,8 @@ fn wordcount_outputs_agree_on_a_small_corpus() {
     let ms = quick_check(&dir, 200 * 1024).unwrap_or_else(|e| panic!("{e}"));
     let m = &ms[0];
     assert!(m.items > 20_000, "corpus too small: {} words", m.items);
-    assert_eq!(m.setups.len(), beamline_benchmarks::RunnerSetup::defaults().len() + 2);
+    assert_eq!(m.setups.len(), beamline_benchmarks::RunnerSetup::defaults().len() + 4);
+    assert!(m.setups.iter().any(|(s, _)| s.name == "timely-2"), "the timely runner is checked too");
     assert_eq!(m.baselines.len(), 2, "the single-threaded and the rayon hand-written counts");
     assert!(m.setups.iter().all(|(_, samples)| samples.len() == 1));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -76,4 +77,28 @@ fn rayon_bench_quick_mode_checks_every_workload() {
 fn wordcount_bench_quick_mode_compares_rayon_with_the_rayon_baseline() {
     let report = quick_mode(env!("CARGO_BIN_EXE_wordcount-bench"), &["--setups", "direct,rayon-1,rayon-2"]);
     assert!(report.contains("| rayon-2 |") && report.contains("baseline-rayon-2"), "{report}");
+}
+
+#[test]
+fn wordcount_bench_quick_mode_holds_timely_to_the_same_goals_as_rayon() {
+    let report = quick_mode(env!("CARGO_BIN_EXE_wordcount-bench"), &["--setups", "timely-1,timely-2"]);
+    assert!(report.contains("| timely-1 | baseline |"), "{report}");
+    assert!(report.contains("| timely-2 | baseline-rayon-2 |"), "{report}");
+}
+
+#[test]
+fn timely_bench_quick_mode_checks_a_two_process_cluster() {
+    // The cluster runs the examples' wordcount binary, which this package's tests do not build.
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let Some(example) =
+        ["release", "debug"].map(|p| target.join(p).join("examples/wordcount")).into_iter().find(|p| p.is_file())
+    else {
+        eprintln!(
+            "skipped: build the wordcount example (cargo build --release -p beamline-examples --example wordcount)"
+        );
+        return;
+    };
+    let example = example.display().to_string();
+    let report = quick_mode(env!("CARGO_BIN_EXE_timely-bench"), &["--example", &example, "--timeout", "120"]);
+    assert!(report.contains("| timely-2 | 1 × 2 |") && report.contains("| timely-2p | 2 × 1 |"), "{report}");
 }

@@ -5,7 +5,9 @@
 //! Generates (or reuses) the Zipf corpora under `bench-data/`, runs every
 //! repetition of baseline and pipeline back to back, each in a fresh child
 //! process of this program, verifies every pipeline output, prints a markdown
-//! report and writes it to `benchmarks/RESULTS.md`.
+//! report and writes it to `benchmarks/RESULTS.md` (or `--results FILE`: the
+//! timely runner's figures are in `benchmarks/RESULTS-timely.md`, from
+//! `--setups direct,rayon-1,rayon-2,timely-1,timely-2 --results benchmarks/RESULTS-timely.md`).
 
 use anyhow::Context;
 use beamline_benchmarks::corpus::{self, CorpusSpec};
@@ -39,7 +41,8 @@ struct Args {
     quick: bool,
     /// Runner setups to measure, comma-separated (direct, direct-unchecked, direct-only-coder-check,
     /// direct-only-immutability-check, direct-only-shuffle, rayon-1, rayon-2, rayon-4, rayon-1-unlifted,
-    /// rayon-2-unlifted). A setup with N > 1 workers is compared with a hand-written rayon count on N threads.
+    /// rayon-2-unlifted, timely-1, timely-2, timely-4). A setup with N > 1 workers is compared with a
+    /// hand-written rayon count on N threads. (A multi-process timely cluster: the `timely-bench` program.)
     #[arg(long, value_delimiter = ',', default_value = "direct,direct-unchecked")]
     setups: Vec<String>,
     /// Pipelines, comma-separated: `examples` (the examples crate's wordcount: the benchmark); experiments:
