@@ -191,7 +191,7 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                         let peers = ctx.topology.peers;
                         let topology = ctx.topology;
                         let stream = input(&streams, s, label)?;
-                        broadcasts[s] = Some(shuffle(scope, ctx, label, stream, move |batches, send| {
+                        broadcasts[s] = Some(shuffle(scope, ctx, label, stream, move |batches, _, send| {
                             for batch in batches {
                                 for target in 0..peers {
                                     send(route(target, batch.clone(), &codec, &topology)?);
@@ -207,7 +207,7 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
             Executable::GroupByKey(g) => {
                 let stream = input(&streams, node.inputs[0], label)?;
                 let (g2, codec, topology) = (g.clone(), plan.pcollections[node.inputs[0]].codec.clone(), ctx.topology);
-                let routed = shuffle(scope, ctx, label, stream, move |batches, send| {
+                let routed = shuffle(scope, ctx, label, stream, move |batches, _, send| {
                     for batch in batches {
                         for (target, part) in g2.partition(batch, topology.peers)?.into_iter().enumerate() {
                             if !part.is_empty() {
@@ -225,7 +225,9 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                 let (c2, topology, max_keys) = (c.clone(), ctx.topology, ctx.cfg.precombine_keys);
                 let codec = c.accumulator_codec();
                 let wire = codec.clone();
-                let routed = shuffle(scope, ctx, label, stream, move |batches, send| {
+                let lateness = plan.pcollections[node.inputs[0]].windowing.allowed_lateness;
+                let dropped = late_counter(ctx, label);
+                let routed = shuffle(scope, ctx, label, stream, move |batches, watermark, send| {
                     // One bundle: pre-combine it, ship the accumulators by key.
                     let mut table = c2.new_state(CombinePhase::Precombine);
                     let ship = |table: &mut Box<dyn GroupState>, send: &mut dyn FnMut(Msg)| -> Result<()> {
@@ -237,7 +239,11 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                         }
                         Ok(())
                     };
-                    for batch in batches {
+                    for mut batch in batches {
+                        // Late input is dropped before it is pre-combined, so
+                        // the counter counts elements, not accumulators.
+                        let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < watermark);
+                        dropped.set(dropped.get() + late.len() as i64);
                         table.add(batch)?;
                         if table.len() >= max_keys {
                             ship(&mut table, send)?;
@@ -260,6 +266,17 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
         }
     }
     Ok(probe)
+}
+
+/// The late-data counter of a grouping step (one per step and worker).
+fn late_counter(ctx: &WorkerCtx, label: &str) -> Rc<Cell<i64>> {
+    let mut counters = ctx.dropped_late.borrow_mut();
+    if let Some((_, c)) = counters.iter().find(|(l, _)| l == label) {
+        return c.clone();
+    }
+    let c: Rc<Cell<i64>> = Rc::default();
+    counters.push((label.to_string(), c.clone()));
+    c
 }
 
 /// A source operator: `read(emit)` is called once per activation until it
@@ -363,7 +380,7 @@ fn shuffle<'s>(
     ctx: &WorkerCtx,
     label: &str,
     stream: S<'s>,
-    mut bundle: impl FnMut(Vec<Batch>, &mut dyn FnMut(Msg)) -> Result<()> + 'static,
+    mut bundle: impl FnMut(Vec<Batch>, Timestamp, &mut dyn FnMut(Msg)) -> Result<()> + 'static,
 ) -> S<'s> {
     let mut b = OperatorBuilder::new(format!("{label}/Route"), scope);
     let mut input = b.new_input(stream, Pipeline);
@@ -374,6 +391,8 @@ fn shuffle<'s>(
     b.build(move |_caps| {
         move |_frontiers: &[MutableAntichain<Time>]| {
             input.for_each_stamp(|cap, data| {
+                // The watermark the batches were sent at: what their lateness is judged by.
+                let watermark = cap.least().map_or(Timestamp::MIN, |&t| event_time(t));
                 let msgs: Vec<Msg> = data.flat_map(|d| d.drain(..)).collect();
                 if shared.failed() {
                     return;
@@ -382,7 +401,7 @@ fn shuffle<'s>(
                     let batches = msgs.into_iter().map(|m| m.into_local()).collect::<Result<Vec<_>>>()?;
                     let mut out = out.activate();
                     let mut session = out.session(&cap);
-                    bundle(batches, &mut |m| session.give(m))
+                    bundle(batches, watermark, &mut |m| session.give(m))
                 });
             });
         }
@@ -435,8 +454,7 @@ fn group<'s>(
 ) -> S<'s> {
     let label = ctx.plan.nodes[node].label.as_str();
     let lateness = ctx.plan.pcollections[ctx.plan.nodes[node].inputs[0]].windowing.allowed_lateness;
-    let dropped: Rc<Cell<i64>> = Rc::default();
-    ctx.dropped_late.borrow_mut().push((label.to_string(), dropped.clone()));
+    let dropped = late_counter(ctx, label);
     let mut b = OperatorBuilder::new(label.to_string(), scope);
     let mut input = b.new_input(routed, Pipeline);
     let (out, stream) = b.new_output::<Vec<Msg>>();
@@ -447,7 +465,10 @@ fn group<'s>(
         let mut cap = caps.pop();
         move |frontiers: &[MutableAntichain<Time>]| {
             let mut arrived = Vec::new();
-            input.for_each(|_cap, data| arrived.append(data));
+            input.for_each(|cap, data| {
+                let sent_at = cap.least().map_or(Timestamp::MIN, |&t| event_time(t));
+                arrived.extend(data.drain(..).map(|m| (sent_at, m)));
+            });
             if shared.failed() {
                 cap = None;
                 return;
@@ -455,12 +476,13 @@ fn group<'s>(
             let Some(c) = cap.as_mut() else { return };
             let mut done = false;
             guarded(&shared, &label, || {
-                // Late data: windows that closed (at the watermark of the last
-                // firing) longer ago than the allowed lateness are not reopened.
-                let fired_at = event_time(*c.time());
-                for m in arrived {
+                // Late data: an element whose window had closed longer than the
+                // allowed lateness before the watermark it was sent at is
+                // dropped. (This step fires at most at that watermark, so what
+                // it keeps never reopens a window closed for good.)
+                for (sent_at, m) in arrived {
                     let mut batch = m.into_batch(codec.as_ref())?;
-                    let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < fired_at);
+                    let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < sent_at);
                     dropped.set(dropped.get() + late.len() as i64);
                     state.add(batch)?;
                 }
