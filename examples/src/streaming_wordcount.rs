@@ -43,7 +43,10 @@ pub struct StreamingWordCountOptions {
 /// use beamline_examples::streaming_wordcount::{ToWordFn, WORDS};
 /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
 /// let words = p.apply(Create::new(vec![0u64, 1, 2])).apply(ParDo::of(ToWordFn));
-/// assert_that(&words, satisfies(|w: &[String]| w.len() == 3 && w.iter().all(|w| WORDS.contains(&w.as_str()))));
+/// assert_that(&words, satisfies(|w: &[String]| match w.iter().all(|w| WORDS.contains(&w.as_str())) {
+///     true if w.len() == 3 => Ok(()),
+///     _ => Err(format!("{w:?}")),
+/// }));
 /// p.run().unwrap();
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

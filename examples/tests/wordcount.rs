@@ -467,3 +467,94 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
     assert_eq!(names, ["c-00000-of-00003", "c-00001-of-00003", "c-00002-of-00003"]);
     assert_eq!(sorted_lines(&files), sorted_lines(&direct.output_files));
 }
+
+/// Sends SIGINT (or SIGKILL) to a child through `kill`.
+fn signal(child: &std::process::Child, name: &str) -> bool {
+    Command::new("kill").args([format!("-{name}"), child.id().to_string()]).status().is_ok_and(|s| s.success())
+}
+
+/// Reads a child's stdout lines on a thread, so the test can wait for output.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn streaming_wordcount_runs_until_sigint_then_drains_and_exits_0() {
+    let Some(bin) = example_binary("streaming_wordcount") else {
+        eprintln!("skipped: the streaming_wordcount example binary is not built");
+        return;
+    };
+    let mut child = Command::new(&bin)
+        .args(["--runner=timely", "--workers=2", "--rate=20000", "--window-secs=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    // Runs until stopped: windows print as they fire, then Ctrl-C.
+    let first = lines.recv_timeout(std::time::Duration::from_secs(60)).expect("no window fired within a minute");
+    assert!(first.starts_with('[') && first.contains(") "), "{first}");
+    assert!(child.try_wait().unwrap().is_none(), "stopped by itself");
+    assert!(signal(&child, "INT"));
+    let status = wait_at_most(&mut child, 60);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status:?}: {stderr}");
+    // The drain printed the windows still open; the total printed is reported.
+    let printed: usize = stderr
+        .trim()
+        .strip_prefix("drained: printed ")
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let rest: Vec<String> = lines.iter().collect();
+    assert_eq!(printed, rest.len() + 1);
+}
+
+#[test]
+fn killing_one_process_of_a_timely_cluster_ends_the_other_with_an_error() {
+    let Some(bin) = example_binary("streaming_wordcount") else {
+        eprintln!("skipped: the streaming_wordcount example binary is not built");
+        return;
+    };
+    let dir = TempDir::new("cluster-kill");
+    let hosts = hosts_file(&dir, 2);
+    let mut children: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(&bin)
+                .args([
+                    "--runner=timely".to_string(),
+                    "--workers=1".into(),
+                    "--rate=5000".into(),
+                    "--processes=2".into(),
+                    format!("--process-index={i}"),
+                    format!("--hosts={hosts}"),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Both run (a window fired on process 0), then process 1 dies.
+    let lines = lines_of(&mut children[0]);
+    let _ = lines_of(&mut children[1]);
+    lines.recv_timeout(std::time::Duration::from_secs(60)).expect("the cluster printed nothing within a minute");
+    assert!(signal(&children[1], "KILL"));
+    let _ = children[1].wait();
+    let status = wait_at_most(&mut children[0], 20);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(children[0].stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lost process 1 of the cluster"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
