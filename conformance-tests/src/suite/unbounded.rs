@@ -16,7 +16,10 @@ pub(super) fn tests() -> Vec<Test> {
         Test::new("unbounded_generator_emits_the_sequence", unbounded_generator_emits_the_sequence),
         Test::new("unbounded_fixed_window_counts_per_key", unbounded_fixed_window_counts_per_key),
         Test::new("unbounded_out_of_order_data_all_counted", unbounded_out_of_order_data_all_counted),
-        Test::new("unbounded_late_data_within_allowed_lateness_is_kept", unbounded_late_data_within_allowed_lateness_is_kept),
+        Test::new(
+            "unbounded_late_data_within_allowed_lateness_is_kept",
+            unbounded_late_data_within_allowed_lateness_is_kept,
+        ),
         Test::new("unbounded_flatten_with_bounded", unbounded_flatten_with_bounded),
     ]
     .into_iter()
@@ -84,7 +87,8 @@ fn unbounded_out_of_order_data_all_counted(p: &Pipeline) -> Expect {
 
 fn unbounded_late_data_within_allowed_lateness_is_kept(p: &Pipeline) -> Expect {
     let g = GenerateSequence::new().count(5000).late(7, Duration::from_secs(2)).seed(3);
-    let window = WindowInto::new(WindowFn::fixed(Duration::from_secs(1))).with_allowed_lateness(Duration::from_secs(3600));
+    let window =
+        WindowInto::new(WindowFn::fixed(Duration::from_secs(1))).with_allowed_lateness(Duration::from_secs(3600));
     assert_that(&total(p, g, window), contains_in_any_order(vec![5000u64]));
     Expect::success()
 }

@@ -40,6 +40,8 @@ use timely::progress::frontier::MutableAntichain;
 pub(crate) type Time = i64;
 type S<'s> = Stream<'s, Time, Vec<Msg>>;
 type Out = OutputBuilder<Time, CapacityContainerBuilder<Vec<Msg>>>;
+/// A grouping step's count of dropped late elements, by its label.
+pub(crate) type LateCounter = (String, Rc<Cell<i64>>);
 /// A DoFn instance, kept where the worker can tear it down at the end of the run.
 pub(crate) type InvokerCell = Rc<RefCell<Option<Box<dyn DoFnInvoker>>>>;
 
@@ -80,7 +82,7 @@ pub(crate) struct WorkerCtx {
     /// When unbounded sources stop reading.
     pub(crate) stop: Stop,
     /// Elements each grouping step dropped for arriving too late, by label.
-    pub(crate) dropped_late: Rc<RefCell<Vec<(String, Rc<Cell<i64>>)>>>,
+    pub(crate) dropped_late: Rc<RefCell<Vec<LateCounter>>>,
 }
 
 impl WorkerCtx {
