@@ -193,6 +193,32 @@ impl Launch {
     }
 }
 
+/// The seconds the processes of the launch that ran in `out_dir` slept while
+/// connecting, the most of any process: timely's networking (0.32) polls for
+/// its peers' connections once a second and retries a refused connection a
+/// second later, printing a line on the program's stdout each time
+/// (`awaiting connections ...`, `... error connecting to worker ...; retrying`).
+/// 0 for a one-process launch.
+///
+/// # Examples
+/// ```
+/// let dir = std::env::temp_dir().join(format!("beamline-sleeps-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("process-0.stdout"), "awaiting connections (at 0/1)\nread x\n").unwrap();
+/// std::fs::write(dir.join("process-1.stdout"), "").unwrap();
+/// assert_eq!(beamline_benchmarks::cluster::connection_sleeps(&dir, 2), 1);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn connection_sleeps(out_dir: &Path, processes: usize) -> usize {
+    (0..processes)
+        .map(|i| {
+            let text = std::fs::read_to_string(out_dir.join(format!("process-{i}.stdout"))).unwrap_or_default();
+            text.lines().filter(|l| l.starts_with("awaiting connections") || l.contains("; retrying")).count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn kill_all(children: &mut [Child]) {
     for c in children.iter_mut() {
         let _ = c.kill();

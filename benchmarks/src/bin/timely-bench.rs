@@ -3,7 +3,7 @@
 //! one worker each on loopback (`timely-2p`), same input, same run.
 //!
 //! `cargo build --release -p beamline-examples --example wordcount`, then
-//! `cargo run --release -p beamline-benchmarks --bin timely-bench -- [--size 64] [--reps 3]
+//! `cargo run --release -p beamline-benchmarks --bin timely-bench -- [--size 64 | --bytes N] [--reps 3]
 //! [--launches timely-2,timely-2p] [--quick]`
 //!
 //! Every launch runs the built example binary (so every launch pays process
@@ -14,7 +14,7 @@
 //! against the hand-written counts) is `wordcount-bench --setups ...,timely-1,timely-2`.
 
 use anyhow::{bail, Context};
-use beamline_benchmarks::cluster::{default_example_program, Launch};
+use beamline_benchmarks::cluster::{connection_sleeps, default_example_program, Launch};
 use beamline_benchmarks::corpus::{self, CorpusSpec};
 use beamline_benchmarks::machine::{load_average, Machine};
 use beamline_benchmarks::stats::{median, Sample, Summary};
@@ -34,6 +34,9 @@ struct Args {
     /// Corpus size in MiB.
     #[arg(long, default_value_t = 64)]
     size: u64,
+    /// Corpus size in bytes, instead of --size: a tiny corpus shows the fixed cost of starting a cluster.
+    #[arg(long, conflicts_with = "size")]
+    bytes: Option<u64>,
     /// Repetitions (medians are reported).
     #[arg(long, default_value_t = 3)]
     reps: usize,
@@ -65,6 +68,15 @@ struct Args {
 struct Measured {
     launch: Launch,
     samples: Vec<Sample>,
+    /// Seconds slept connecting to peers in each repetition ([`connection_sleeps`]).
+    sleeps: Vec<usize>,
+}
+
+impl Measured {
+    /// Wall seconds of each repetition minus the seconds slept connecting.
+    fn working(&self) -> Vec<f64> {
+        self.samples.iter().zip(&self.sleeps).map(|(s, &z)| s.wall.as_secs_f64() - z as f64).collect()
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,18 +96,22 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let machine = Machine::describe();
-    let (spec, reps) =
-        if args.quick { (CorpusSpec::zipf(QUICK_BYTES), 1) } else { (CorpusSpec::zipf_mb(args.size), args.reps) };
+    let (spec, reps) = match (args.quick, args.bytes) {
+        (true, _) => (CorpusSpec::zipf(QUICK_BYTES), 1),
+        (false, Some(bytes)) => (CorpusSpec::zipf(bytes), args.reps),
+        (false, None) => (CorpusSpec::zipf_mb(args.size), args.reps),
+    };
     let corpus =
         corpus::ensure(&spec, &data_dir).with_context(|| format!("preparing the corpus in {}", data_dir.display()))?;
     let wc = WordCount::new(corpus.clone());
     let scratch = data_dir.join(format!("scratch-timely-{}", std::process::id()));
     let base_dir = scratch.join("baseline");
-    std::fs::create_dir_all(&base_dir)?;
+    std::fs::create_dir_all(&base_dir).with_context(|| format!("creating {}", base_dir.display()))?;
     // The reference output every launch is checked against (untimed).
     wordcount::baseline(&corpus.path, &base_dir.join("counts"))?;
     let timeout = Duration::from_secs(args.timeout);
-    let mut measured: Vec<Measured> = launches.into_iter().map(|launch| Measured { launch, samples: vec![] }).collect();
+    let mut measured: Vec<Measured> =
+        launches.into_iter().map(|launch| Measured { launch, samples: vec![], sleeps: vec![] }).collect();
     for rep in 1..=reps {
         for m in &mut measured {
             let dir = scratch.join(&m.launch.name);
@@ -103,14 +119,16 @@ fn main() -> anyhow::Result<()> {
             std::fs::create_dir_all(&dir)?;
             let sample = m.launch.run(&program, &corpus.path, &dir, args.num_shards, timeout)?;
             wc.verify(&m.launch.name, &base_dir, &dir)?;
+            let sleeps = connection_sleeps(&dir, m.launch.processes);
             let secs = sample.wall.as_secs_f64();
             eprintln!(
-                "  {} rep {rep}/{reps} {:<12} {secs:>8.3} s  {:>12.0} words/s  (output verified)",
+                "  {} rep {rep}/{reps} {:<12} {secs:>8.3} s  {:>12.0} words/s  {sleeps} s connecting  (output verified)",
                 wc.name(),
                 m.launch.name,
                 corpus.words as f64 / secs.max(1e-9)
             );
             m.samples.push(sample);
+            m.sleeps.push(sleeps);
             std::fs::remove_dir_all(&dir)?;
         }
     }
@@ -158,33 +176,34 @@ fn render(
          `--process-index` and a hosts file of free `127.0.0.1` ports) and is timed from the first spawn until \
          the last process exits; its shards, sorted, must equal the hand-written count's lines. \
          **paired** = median over repetitions of (launch time / `{}` time in the same repetition). CPU is the \
-         user+system time of all the launch's processes.\n",
-        size_label(c.bytes),
+         user+system time of all the launch's processes. **connecting** = seconds a process of the launch \
+         slept in timely's connection set-up (it polls for peers once a second), the most of any process; \
+         **working** = wall − connecting, and its paired ratio.\n",
+        size_label(c.spec.bytes),
         c.words,
         c.distinct,
         program.display(),
         measured.first().map_or("", |m| m.launch.name.as_str())
     );
-    let _ = writeln!(s, "| launch | processes × workers | median s | min s | max s | rate | CPU s | ratio | paired |");
-    let _ = writeln!(s, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    let reference = measured.first().and_then(|m| Summary::of(&m.samples).map(|sum| (m, sum)));
+    let _ = writeln!(
+        s,
+        "| launch | processes × workers | median s | min s | max s | rate | CPU s | ratio | paired | connecting s \
+         | working s | working paired |"
+    );
+    let _ = writeln!(s, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let paired = |a: &[f64], b: &[f64]| {
+        let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y.max(1e-9)).collect();
+        median(&ratios).unwrap_or(f64::NAN)
+    };
+    let walls = |m: &Measured| m.samples.iter().map(|x| x.wall.as_secs_f64()).collect::<Vec<f64>>();
+    let Some(reference) = measured.first() else { return s };
+    let reference_median = median(&walls(reference)).unwrap_or(f64::NAN);
     for m in measured {
         let Some(sum) = Summary::of(&m.samples) else { continue };
-        let (ratio, paired) = match reference {
-            Some((r, rsum)) => {
-                let paired: Vec<f64> = m
-                    .samples
-                    .iter()
-                    .zip(&r.samples)
-                    .map(|(a, b)| a.wall.as_secs_f64() / b.wall.as_secs_f64().max(1e-9))
-                    .collect();
-                (sum.median / rsum.median.max(1e-9), median(&paired).unwrap_or(f64::NAN))
-            }
-            None => (f64::NAN, f64::NAN),
-        };
+        let sleeps: Vec<f64> = m.sleeps.iter().map(|&z| z as f64).collect();
         let _ = writeln!(
             s,
-            "| {} | {} × {} | {:.3} | {:.3} | {:.3} | {:.2} M words/s | {} | {ratio:.2}× | {paired:.2}× |",
+            "| {} | {} × {} | {:.3} | {:.3} | {:.3} | {:.2} M words/s | {} | {:.2}× | {:.2}× | {:.0} | {:.3} | {:.2}× |",
             m.launch.name,
             m.launch.processes,
             m.launch.workers,
@@ -193,12 +212,18 @@ fn render(
             sum.max,
             c.words as f64 / sum.median.max(1e-9) / 1e6,
             sum.cpu_median.map(|x| format!("{x:.2}")).unwrap_or_else(|| "?".into()),
+            sum.median / reference_median.max(1e-9),
+            paired(&walls(m), &walls(reference)),
+            median(&sleeps).unwrap_or(f64::NAN),
+            median(&m.working()).unwrap_or(f64::NAN),
+            paired(&m.working(), &reference.working()),
         );
     }
-    let _ = writeln!(s, "\nEvery run's wall seconds, in repetition order:\n");
+    let _ = writeln!(s, "\nEvery run's wall seconds (seconds connecting), in repetition order:\n");
     for m in measured {
-        let walls: Vec<String> = m.samples.iter().map(|x| format!("{:.3}", x.wall.as_secs_f64())).collect();
-        let _ = writeln!(s, "- {}: {}", m.launch.name, walls.join(", "));
+        let runs: Vec<String> =
+            m.samples.iter().zip(&m.sleeps).map(|(x, z)| format!("{:.3} ({z})", x.wall.as_secs_f64())).collect();
+        let _ = writeln!(s, "- {}: {}", m.launch.name, runs.join(", "));
     }
     s
 }
