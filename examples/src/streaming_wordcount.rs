@@ -4,16 +4,16 @@
 //!
 //! `Events` (`GenerateSequence` at `--rate` per second, event times from the
 //! wall clock at start, up to 50 ms out of order) → `ToWords` → `Window` →
-//! `CountWords` → `PrintCounts`. Every step is portable. It runs until
+//! `CountWords` → `PrintCounts` (and, with `--output`, `FormatCounts` →
+//! `WriteCounts`: one set of shards per window). Every step is portable. It runs until
 //! stopped (Ctrl-C drains it: every open window fires and prints), for
 //! `--max-duration`, or for `--events=N` elements.
 
 use crate::runners;
-use beamline::io::GenerateSequence;
+use beamline::io::{GenerateSequence, WriteToText};
 use beamline::prelude::*;
 use beamline::{key_hash, Error, PipelineOptions, PipelineResult, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::time::Duration;
 
 /// The words of the stream.
@@ -33,6 +33,13 @@ pub struct StreamingWordCountOptions {
     #[arg(long = "window-secs", value_name = "SECONDS", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub window_secs: u64,
+    /// Event time of the first word, in seconds since the epoch (default: now).
+    #[arg(long, value_name = "SECONDS")]
+    pub start: Option<i64>,
+    /// Also write each window's counts as text shards named
+    /// `PREFIX-<window start>-<window end>-SSSSS-of-NNNNN` (late panes add `-pane-N`).
+    #[arg(long, value_name = "PREFIX")]
+    pub output: Option<String>,
 }
 
 /// Turns sequence number `n` into a word (a fixed hash picks it).
@@ -82,9 +89,8 @@ impl DoFn for PrintCountsFn {
     type In = (String, u64);
     type Out = ();
     fn process(&mut self, (word, count): &(String, u64), ctx: &mut ProcessContext<'_, ()>) -> Result<(), DoFnError> {
-        let line = format!("{} {word}: {count}\n", ctx.window());
-        // One write per line, so lines of different workers do not interleave.
-        std::io::stdout().lock().write_all(line.as_bytes()).map_err(|e| DoFnError::new(format!("stdout: {e}")))?;
+        // One print per line, so lines of different workers do not interleave.
+        print!("{} {word}: {count}\n", ctx.window());
         self.printed += 1;
         Ok(())
     }
@@ -101,12 +107,15 @@ pub fn build(p: &Pipeline, opts: &StreamingWordCountOptions, start: Timestamp, s
     if let Some(n) = opts.events {
         events = events.count(n);
     }
-    let _printed = p
+    let counts = p
         .apply_named("Events", events)
         .apply_named("ToWords", ParDo::of(ToWordFn))
         .apply_named("Window", WindowInto::new(WindowFn::fixed(Duration::from_secs(opts.window_secs))))
-        .apply_named("CountWords", Count::per_element())
-        .apply_named("PrintCounts", ParDo::of(PrintCountsFn::default()));
+        .apply_named("CountWords", Count::per_element());
+    let _printed = counts.apply_named("PrintCounts", ParDo::of(PrintCountsFn::default()));
+    if let Some(prefix) = &opts.output {
+        let _written = crate::format_counts(counts).apply_named("WriteCounts", WriteToText::new(prefix.clone()));
+    }
 }
 
 /// Parses `args` (program name first), builds and runs the pipeline.
@@ -133,7 +142,8 @@ where
         ));
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let start = opts.start.map_or(Timestamp::from_micros(now.as_micros() as i64), Timestamp::from_secs);
     let spacing = if opts.rate > 0.0 { Duration::from_secs_f64(1.0 / opts.rate) } else { Duration::from_micros(100) };
-    build(&p, &opts, Timestamp::from_micros(now.as_micros() as i64), spacing);
+    build(&p, &opts, start, spacing);
     p.run()
 }

@@ -548,7 +548,9 @@ fn killing_one_process_of_a_timely_cluster_ends_the_other_with_an_error() {
     // Both run (a window fired on process 0), then process 1 dies.
     let lines = lines_of(&mut children[0]);
     let _ = lines_of(&mut children[1]);
-    lines.recv_timeout(std::time::Duration::from_secs(60)).expect("the cluster printed nothing within a minute");
+    let first =
+        lines.recv_timeout(std::time::Duration::from_secs(60)).expect("the cluster printed nothing within a minute");
+    assert!(first.starts_with('['), "{first}");
     assert!(signal(&children[1], "KILL"));
     let _ = children[1].wait();
     let status = wait_at_most(&mut children[0], 20);
@@ -557,4 +559,81 @@ fn killing_one_process_of_a_timely_cluster_ends_the_other_with_an_error() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("lost process 1 of the cluster"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// The files under `dir` whose name starts with `prefix`, and their sorted lines.
+fn files_and_lines(dir: &str, prefix: &str) -> (Vec<String>, Vec<String>) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    let paths: Vec<String> = names.iter().map(|n| format!("{dir}/{n}")).collect();
+    (names, sorted_lines(&paths))
+}
+
+#[test]
+fn streaming_wordcount_writes_one_set_of_shards_per_window_as_the_direct_runner_does() {
+    let dir = TempDir::new("streaming-files");
+    let run = |runner: &str| {
+        beamline_examples::streaming_wordcount::run([
+            "streaming_wordcount".to_string(),
+            format!("--runner={runner}"),
+            "--workers=2".into(),
+            "--rate=0".into(),
+            "--events=20000".into(),
+            "--start=1767225600".into(),
+            format!("--output={}", dir.path(&format!("{runner}/counts"))),
+        ])
+        .unwrap()
+    };
+    run("direct");
+    run("timely");
+    let (direct_names, direct_lines) = files_and_lines(&dir.path("direct"), "counts-");
+    let (timely_names, timely_lines) = files_and_lines(&dir.path("timely"), "counts-");
+    // 20 000 events 100 µs apart from 2026-01-01, up to 50 ms out of order:
+    // two one-second windows, and the second before for the first few.
+    assert_eq!(
+        direct_names,
+        [
+            "counts-2025-12-31T23:59:59Z-2026-01-01T00:00:00Z-00000-of-00001",
+            "counts-2026-01-01T00:00:00Z-2026-01-01T00:00:01Z-00000-of-00001",
+            "counts-2026-01-01T00:00:01Z-2026-01-01T00:00:02Z-00000-of-00001"
+        ]
+    );
+    assert_eq!(timely_names, direct_names);
+    assert_eq!(timely_lines, direct_lines);
+    let total: u64 = direct_lines.iter().map(|l| l.rsplit(": ").next().unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 20_000);
+}
+
+#[test]
+fn a_cluster_process_whose_peer_never_comes_fails_after_the_connect_timeout() {
+    let Some(bin) = example_binary("wordcount") else {
+        eprintln!("skipped: the wordcount example binary is not built");
+        return;
+    };
+    let dir = TempDir::new("cluster-alone");
+    let hosts = hosts_file(&dir, 2);
+    let mut child = Command::new(&bin)
+        .args([
+            "--runner=timely".to_string(),
+            "--processes=2".into(),
+            "--process-index=0".into(),
+            format!("--hosts={hosts}"),
+            "--timely-connect-timeout=1s".into(),
+            format!("--output={}", dir.path("out/c")),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_at_most(&mut child, 60);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("process 1 of the cluster") && stderr.contains("did not connect within"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!Path::new(&dir.path("out")).exists(), "output written");
 }

@@ -45,6 +45,31 @@ impl Timestamp {
     pub const fn plus_micros(self, micros: i64) -> Self {
         Timestamp(self.0.saturating_add(micros))
     }
+
+    /// The instant as `YYYY-MM-DDTHH:MM:SSZ` in UTC (sub-second digits dropped).
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::Timestamp;
+    /// assert_eq!(Timestamp::from_secs(0).to_utc_string(), "1970-01-01T00:00:00Z");
+    /// assert_eq!(Timestamp::from_secs(951_782_400 + 86_399).to_utc_string(), "2000-02-29T23:59:59Z");
+    /// assert_eq!(Timestamp::from_secs(-1).to_utc_string(), "1969-12-31T23:59:59Z");
+    /// ```
+    pub fn to_utc_string(self) -> String {
+        let secs = self.0.div_euclid(1_000_000);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    }
 }
 
 impl fmt::Debug for Timestamp {

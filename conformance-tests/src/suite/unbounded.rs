@@ -5,8 +5,9 @@
 use crate::fns::{win, with_window, ModKey};
 use crate::harness::{Expect, Test};
 use beamline::io::GenerateSequence;
-use beamline::plan::capabilities::UNBOUNDED;
+use beamline::plan::capabilities::{SIDE_INPUTS, UNBOUNDED};
 use beamline::prelude::*;
+use beamline::Singleton;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub(super) fn tests() -> Vec<Test> {
             unbounded_late_data_within_allowed_lateness_is_kept,
         ),
         Test::new("unbounded_flatten_with_bounded", unbounded_flatten_with_bounded),
+        Test::new("unbounded_chained_windowed_aggregations", unbounded_chained_windowed_aggregations),
+        Test::new("unbounded_side_input_per_window", unbounded_side_input_per_window).requires(&[SIDE_INPUTS]),
     ]
     .into_iter()
     .map(|t| t.requires(&[UNBOUNDED]))
@@ -99,5 +102,59 @@ fn unbounded_flatten_with_bounded(p: &Pipeline) -> Expect {
     let all = vec![generated, created].apply(Flatten::new());
     assert!(!all.is_bounded());
     assert_that(&all, contains_in_any_order((-2..100).collect::<Vec<i64>>()));
+    Expect::success()
+}
+
+/// A windowed aggregation of a windowed aggregation: the first one's panes
+/// are on time for the second (regression: they were dropped as late).
+fn unbounded_chained_windowed_aggregations(p: &Pipeline) -> Expect {
+    let keys_per_window = events(p, GenerateSequence::new().count(3000))
+        .apply(WindowInto::new(WindowFn::fixed(Duration::from_secs(1))))
+        .apply(ParDo::of(ModKey { k: 3 }))
+        .apply_named("PerKey", Count::per_key())
+        .apply(Keys::new())
+        .apply_named("One", ParDo::of(ModKey { k: 1 }))
+        .apply_named("KeysPerWindow", Count::per_key())
+        .apply(with_window());
+    assert_that(
+        &keys_per_window,
+        contains_in_any_order((0..3).map(|w| ((0i64, 3u64), win(w, w + 1))).collect::<Vec<_>>()),
+    );
+    Expect::success()
+}
+
+/// Pairs every 1000th element with the side input of its window.
+#[derive(Clone, Serialize, Deserialize)]
+struct PairWithCount {
+    side: SideInput<Singleton<u64>>,
+}
+
+impl DoFn for PairWithCount {
+    type In = i64;
+    type Out = (i64, u64);
+    fn process(&mut self, x: &i64, ctx: &mut ProcessContext<'_, (i64, u64)>) -> Result<(), DoFnError> {
+        if x % 1000 == 0 {
+            let n = ctx.side_input(&self.side)?;
+            ctx.emit((*x, *n));
+        }
+        Ok(())
+    }
+}
+
+/// An unbounded side input is read per window once its watermark has passed
+/// the window: each window's count is complete (all 1000), never partial.
+fn unbounded_side_input_per_window(p: &Pipeline) -> Expect {
+    let second = || WindowInto::new(WindowFn::fixed(Duration::from_secs(1)));
+    let main = events(p, GenerateSequence::new().count(3000)).apply_named("MainWindow", second());
+    let counts = p
+        .apply_named("SideEvents", GenerateSequence::new().count(3000).rate(20_000.0))
+        .apply_named("SideToI64", ParDo::of(ToI64))
+        .apply_named("SideWindow", second())
+        .apply_named("SideKey", ParDo::of(ModKey { k: 1 }))
+        .apply_named("SideCount", Count::per_key())
+        .apply(Values::new())
+        .as_singleton_or(0);
+    let paired = main.apply_named("Pair", ParDo::of(PairWithCount { side: counts.clone() }).with_side_input(&counts));
+    assert_that(&paired, contains_in_any_order(vec![(0i64, 1000u64), (1000, 1000), (2000, 1000)]));
     Expect::success()
 }

@@ -9,8 +9,14 @@
 //! expected panics quiet, so the run fails with one message naming it.
 
 use beamline::{Error, PipelineOptions, Result};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
+use std::time::{Duration, Instant};
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+use timely::communication::{Hooks, WorkerGuards};
 
 /// The cluster this process belongs to (one process when not clustered).
 #[derive(Debug, Clone)]
@@ -18,6 +24,8 @@ pub(crate) struct Cluster {
     pub(crate) processes: usize,
     pub(crate) index: usize,
     pub(crate) addresses: Vec<String>,
+    /// How long to wait for every process to connect.
+    pub(crate) connect_timeout: Duration,
 }
 
 fn options_error(message: String) -> Error {
@@ -29,6 +37,12 @@ impl Cluster {
         let processes: usize = options.runner_flag("processes", 1)?;
         let index: usize = options.runner_flag("process-index", 0)?;
         let hosts: String = options.runner_flag("hosts", String::new())?;
+        let timeout: String = options.runner_flag("timely-connect-timeout", "60s".to_string())?;
+        let connect_timeout = crate::stop::parse_duration(&timeout).ok_or_else(|| {
+            options_error(format!(
+                "invalid value '{timeout}' for '--timely-connect-timeout': expected a duration like 60s"
+            ))
+        })?;
         if processes == 0 {
             return Err(options_error("'--processes' must be at least 1".into()));
         }
@@ -39,7 +53,7 @@ impl Cluster {
             )));
         }
         if processes == 1 {
-            return Ok(Cluster { processes, index, addresses: Vec::new() });
+            return Ok(Cluster { processes, index, addresses: Vec::new(), connect_timeout });
         }
         if hosts.is_empty() {
             return Err(options_error(format!(
@@ -61,8 +75,91 @@ impl Cluster {
         {
             return Err(options_error(format!("'--hosts' file {hosts}: '{bad}' is not host:port")));
         }
-        Ok(Cluster { processes, index, addresses })
+        Ok(Cluster { processes, index, addresses, connect_timeout })
     }
+
+    /// Connects to every other process (this one connects to those before
+    /// it and accepts those after it), giving up after the connect timeout
+    /// with an error naming the processes missing; then starts `threads`
+    /// workers running `func` on timely's networking.
+    pub(crate) fn execute<F>(&self, threads: usize, func: F) -> Result<WorkerGuards<()>>
+    where
+        F: Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
+    {
+        let sockets = self.connect()?;
+        let hooks = Hooks::default();
+        let process = ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
+        let (builders, guard) = initialize_networking_from_sockets(process, sockets, self.index, threads, hooks)
+            .map_err(|e| cluster_error(format!("cannot start the network threads: {e}")))?;
+        let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+        timely::execute::execute_from(builders, Box::new(guard), timely::WorkerConfig::default(), func)
+            .map_err(|e| cluster_error(format!("cannot start the workers: {e}")))
+    }
+
+    fn connect(&self) -> Result<Vec<Option<TcpStream>>> {
+        let deadline = Instant::now() + self.connect_timeout;
+        let me = &self.addresses[self.index];
+        let listener = TcpListener::bind(me).map_err(|e| cluster_error(format!("cannot listen on {me}: {e}")))?;
+        listener.set_nonblocking(true).map_err(|e| cluster_error(format!("cannot listen on {me}: {e}")))?;
+        let earlier: Vec<(usize, String)> = self.addresses[..self.index].iter().cloned().enumerate().collect();
+        let index = self.index as u64;
+        let connecting = std::thread::spawn(move || -> std::result::Result<Vec<TcpStream>, usize> {
+            let mut streams = Vec::new();
+            for (peer, address) in earlier {
+                loop {
+                    if let Ok(mut stream) = TcpStream::connect(&address) {
+                        if stream.set_nodelay(true).is_ok() && stream.write_all(&index.to_le_bytes()).is_ok() {
+                            streams.push(stream);
+                            break;
+                        }
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(peer);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            Ok(streams)
+        });
+        let mut later: Vec<Option<TcpStream>> = (self.index + 1..self.processes).map(|_| None).collect();
+        while later.iter().any(Option::is_none) && Instant::now() < deadline {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    let mut id = [0u8; 8];
+                    let greeted = stream.set_nonblocking(false).is_ok()
+                        && stream.set_read_timeout(Some(Duration::from_secs(5))).is_ok()
+                        && stream.read_exact(&mut id).is_ok()
+                        && stream.set_read_timeout(None).is_ok()
+                        && stream.set_nodelay(true).is_ok();
+                    let peer = u64::from_le_bytes(id) as usize;
+                    if greeted && peer > self.index && peer < self.processes {
+                        later[peer - self.index - 1] = Some(stream);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(cluster_error(format!("accepting connections on {me}: {e}"))),
+            }
+        }
+        let missing = |peer: usize| {
+            cluster_error(format!(
+                "process {peer} of the cluster ({}) did not connect within {:?} (--timely-connect-timeout)",
+                self.addresses[peer], self.connect_timeout
+            ))
+        };
+        if let Some(k) = later.iter().position(Option::is_none) {
+            return Err(missing(self.index + 1 + k));
+        }
+        let earlier = connecting.join().map_err(|_| cluster_error("the connecting thread failed".into()))?;
+        let earlier = earlier.map_err(missing)?;
+        let mut sockets: Vec<Option<TcpStream>> = earlier.into_iter().map(Some).collect();
+        sockets.push(None);
+        sockets.extend(later);
+        Ok(sockets)
+    }
+}
+
+fn cluster_error(message: String) -> Error {
+    Error::Runner { runner: "timely".into(), message }
 }
 
 /// The lost process plus one; 0 while none was lost.

@@ -21,7 +21,7 @@ use beamline::exec::{
 };
 use beamline::metrics::{MetricResults, MetricsContainer};
 use beamline::plan::ExecutionPlan;
-use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
+use beamline::{Batch, Error, Result, Timestamp, WindowFn, WindowedValue};
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -488,20 +488,21 @@ fn group<'s>(
                     dropped.set(dropped.get() + late.len() as i64);
                     state.add(batch)?;
                 }
-                let watermark = match frontiers[0].frontier().first() {
-                    None => {
-                        done = true;
-                        Timestamp::MAX
-                    }
-                    Some(&t) if t > *c.time() => {
-                        c.downgrade(&t);
-                        event_time(t)
-                    }
+                let (watermark, next) = match frontiers[0].frontier().first() {
+                    None => (Timestamp::MAX, None),
+                    Some(&t) if t > *c.time() => (event_time(t), Some(t)),
                     Some(_) => return Ok(()),
                 };
+                // The panes fired are sent at the watermark of the previous
+                // firing, which is at or before the end of their windows (a
+                // watermark hold): downstream they are on time, not late.
                 let fired = state.fire(watermark)?;
                 if !fired.is_empty() {
                     out.activate().session(&*c).give(Msg::local(0, fired));
+                }
+                match next {
+                    Some(t) => c.downgrade(&t),
+                    None => done = true,
                 }
                 Ok(())
             });
@@ -536,12 +537,26 @@ fn par_do<'s>(
         .unzip();
     let side_codecs: Vec<Arc<dyn BatchCodec>> =
         plan_node.side_inputs.iter().map(|&s| ctx.plan.pcollections[s].codec.clone()).collect();
+    // How long after a main window's end a side input's window for it can still
+    // be open: none can be read before its side input is complete for it.
+    let side_reach: Option<i64> = plan_node
+        .side_inputs
+        .iter()
+        .map(|&s| match ctx.plan.pcollections[s].windowing.window_fn {
+            WindowFn::Fixed { size, .. } | WindowFn::Sliding { size, .. } => Some(size),
+            // Global (and merging) side windows are complete only at the end.
+            WindowFn::Global | WindowFn::Sessions { .. } => None,
+        })
+        .try_fold(0i64, |reach, r| r.map(|r| reach.max(r)));
     let cell: InvokerCell = Rc::default();
     ctx.invokers.borrow_mut().push((node, cell.clone()));
     let shared = ctx.shared.clone();
     let mut side_contents: Vec<Vec<Batch>> = vec![Vec::new(); side_codecs.len()];
     let mut views: Option<Vec<SideInputView>> = side_codecs.is_empty().then(Vec::new);
-    let mut held: Vec<(Vec<Capability<Time>>, Vec<Msg>)> = Vec::new();
+    let mut complete = side_codecs.is_empty();
+    // The side inputs' watermark when `views` were prepared.
+    let mut views_at = Timestamp::MIN;
+    let mut held: Vec<(Vec<Capability<Time>>, Vec<Batch>)> = Vec::new();
     let ports = plan_node.outputs.len();
     b.build(move |_caps| {
         move |frontiers: &[MutableAntichain<Time>]| {
@@ -558,22 +573,60 @@ fn par_do<'s>(
                 held.clear();
                 return;
             }
-            held.extend(arrived);
             guarded(&shared, &label, || {
+                for (caps, msgs) in arrived {
+                    held.push((caps, msgs.into_iter().map(Msg::into_local).collect::<Result<_>>()?));
+                }
+                let side_news = !side_arrived.is_empty();
                 for (k, m) in side_arrived {
                     side_contents[k].push(m.into_batch(side_codecs[k].as_ref())?);
                 }
-                if views.is_none() && frontiers[1..].iter().all(|f| f.frontier().is_empty()) {
+                let side_watermark = frontiers[1..]
+                    .iter()
+                    .map(|f| f.frontier().first().map_or(Timestamp::MAX, |&t| event_time(t)))
+                    .min()
+                    .unwrap_or(Timestamp::MAX);
+                if !complete && side_watermark >= Timestamp::MAX {
+                    // Every side input is complete: the final views, once.
                     let mut prepared = Vec::with_capacity(side_contents.len());
                     for (k, contents) in side_contents.iter_mut().enumerate() {
                         prepared.push(pardo.prepare_side_input(k, std::mem::take(contents))?);
                     }
                     views = Some(prepared);
+                    complete = true;
+                }
+                if complete {
+                    let Some(views) = views.as_ref() else { return Ok(()) };
+                    for (caps, batches) in held.drain(..) {
+                        run_bundle(&cell, pardo.as_ref(), views, &mut outs, &caps, batches, &label)?;
+                    }
+                    return Ok(());
+                }
+                // Unbounded side inputs: a main element is processed once the
+                // side inputs' watermark has passed every side window it may read.
+                let Some(reach) = side_reach else { return Ok(()) };
+                if held.is_empty() || side_watermark <= Timestamp::MIN {
+                    return Ok(());
+                }
+                if views.is_none() || (side_news || side_watermark > views_at) {
+                    let mut prepared = Vec::with_capacity(side_contents.len());
+                    for (k, contents) in side_contents.iter().enumerate() {
+                        prepared.push(pardo.prepare_side_input(k, contents.clone())?);
+                    }
+                    views = Some(prepared);
+                    views_at = side_watermark;
                 }
                 let Some(views) = views.as_ref() else { return Ok(()) };
-                for (caps, msgs) in held.drain(..) {
-                    run_bundle(&cell, pardo.as_ref(), views, &mut outs, &caps, msgs, &label)?;
+                let ready = |w: &beamline::Window| w.max_timestamp().plus_micros(reach) < side_watermark;
+                for (caps, batches) in held.iter_mut() {
+                    let now: Vec<Batch> =
+                        batches.iter_mut().map(|b| b.extract_windows(&ready)).filter(|b| !b.is_empty()).collect();
+                    batches.retain(|b| !b.is_empty());
+                    if !now.is_empty() {
+                        run_bundle(&cell, pardo.as_ref(), views, &mut outs, caps, now, &label)?;
+                    }
                 }
+                held.retain(|(_, batches)| !batches.is_empty());
                 Ok(())
             });
         }
@@ -589,7 +642,7 @@ fn run_bundle(
     views: &[SideInputView],
     outs: &mut [Out],
     caps: &[Capability<Time>],
-    msgs: Vec<Msg>,
+    batches: Vec<Batch>,
     label: &str,
 ) -> Result<()> {
     let mut slot = cell.borrow_mut();
@@ -611,8 +664,7 @@ fn run_bundle(
             _ => Err(runner_error(format!("step '{label}' emitted to output {port}, which it does not have"))),
         }
     };
-    for m in msgs {
-        let batch = m.into_local()?;
+    for batch in batches {
         invoker.process_owned(batch, views, &mut Outputs::streaming(caps.len(), &mut sink))?;
     }
     invoker.finish_bundle(&mut Outputs::streaming(caps.len(), &mut sink))

@@ -118,6 +118,11 @@ impl Runner for TimelyRunner {
                 default: "",
             },
             RunnerFlag {
+                name: "timely-connect-timeout",
+                help: "How long a cluster's processes wait for each other to connect (60s, 5m)",
+                default: "60s",
+            },
+            RunnerFlag {
                 name: "max-duration",
                 help: "Stop an unbounded pipeline after this long (30s, 5m, 2h), draining it: every open window fires",
                 default: "",
@@ -160,16 +165,7 @@ impl Runner for TimelyRunner {
             stop::install_signal_handlers()?;
         }
         let topology = Topology { threads: workers, process: cluster.index, peers: workers * cluster.processes };
-        let communication = if cluster.processes > 1 {
-            cluster::watch_for_lost_processes();
-            timely::CommunicationConfig::Cluster {
-                threads: workers,
-                process: cluster.index,
-                addresses: cluster.addresses.clone(),
-                report: false,
-                zerocopy: false,
-            }
-        } else if workers == 1 {
+        let communication = if workers == 1 {
             timely::CommunicationConfig::Thread
         } else {
             timely::CommunicationConfig::Process(workers)
@@ -178,10 +174,18 @@ impl Runner for TimelyRunner {
         let plan = Arc::new(plan);
         let shared = Arc::new(Shared::default());
         let worker_shared = shared.clone();
-        let guards = timely::execute(config, move |worker| {
+        let work = move |worker: &mut timely::worker::Worker| {
             run_worker(worker, plan.clone(), worker_shared.clone(), topology, cfg, stop);
-        })
-        .map_err(|e| Error::Runner { runner: "timely".into(), message: format!("cannot start the workers: {e}") })?;
+        };
+        let guards = if cluster.processes > 1 {
+            cluster::watch_for_lost_processes();
+            cluster.execute(workers, work)?
+        } else {
+            timely::execute(config, work).map_err(|e| Error::Runner {
+                runner: "timely".into(),
+                message: format!("cannot start the workers: {e}"),
+            })?
+        };
         let mut panicked = None;
         // Joining also joins the network threads, which panic when a peer is lost.
         match catch_unwind(AssertUnwindSafe(|| guards.join())) {

@@ -55,7 +55,7 @@ impl Stop {
 }
 
 /// `30s`, `500ms`, `5m`, `2h` or plain seconds (`1.5`).
-fn parse_duration(s: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let (number, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),

@@ -18,7 +18,7 @@ use crate::element::key_hash;
 use crate::error::{DoFnError, Error};
 use crate::pipeline::PCollection;
 use crate::transforms::{ApplyExt, DoFn, Flatten, GroupByKey, Impulse, ParDo, ProcessContext, WindowInto};
-use crate::window::WindowFn;
+use crate::window::{Window, WindowFn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -80,6 +80,23 @@ impl ShardSpec {
     /// the shard count, then suffix.
     pub(crate) fn file_name(&self, shard: u32) -> String {
         let mut name = self.prefix.clone();
+        name.push_str(&replace_run(&replace_run(&self.template, 'S', shard), 'N', self.shards()));
+        name.push_str(&self.suffix);
+        name
+    }
+
+    /// The final name of shard `shard` of pane `pane` of `window`, for
+    /// unbounded input: the prefix, the window's bounds in UTC, the pane
+    /// (when it is a late one), then the shard template and the suffix, e.g.
+    /// `counts-2026-01-01T00:00:00Z-2026-01-01T00:01:00Z-00000-of-00001`.
+    pub(crate) fn windowed_file_name(&self, window: &Window, pane: u32, shard: u32) -> String {
+        let mut name = self.prefix.clone();
+        if let Window::Interval { start, end } = window {
+            name.push_str(&format!("-{}-{}", start.to_utc_string(), end.to_utc_string()));
+        }
+        if pane > 0 {
+            name.push_str(&format!("-pane-{pane}"));
+        }
         name.push_str(&replace_run(&replace_run(&self.template, 'S', shard), 'N', self.shards()));
         name.push_str(&self.suffix);
         name
@@ -182,10 +199,14 @@ pub(crate) fn expand_write(lines: PCollection<String>, spec: ShardSpec) -> PColl
         p.fail(Error::Construction(format!("'{}': {m}", p.current_label())));
     }
     if !lines.is_bounded() {
-        p.fail(Error::Construction(format!(
-            "'{}': writing files needs a bounded input; this PCollection is unbounded",
-            p.current_label()
-        )));
+        // Unbounded input: one set of shards per window and pane, each
+        // appearing (atomically) when its window fires.
+        return lines
+            .apply_named("AssignShards", ParDo::of(AssignShardFn { num_shards: spec.shards(), next: None }))
+            .apply_named("GroupByShard", GroupByKey::new())
+            .apply_named("WriteTempShards", ParDo::of(WriteShardFn { spec: spec.clone(), written: Vec::new() }))
+            .apply_named("GatherTempFiles", GroupByKey::new())
+            .apply_named("FinalizeWindow", ParDo::of(FinalizeWindowFn { spec }));
     }
     let mut keyed =
         lines.apply_named("AssignShards", ParDo::of(AssignShardFn { num_shards: spec.shards(), next: None }));
@@ -304,7 +325,14 @@ struct FinalizeFn {
 
 impl FinalizeFn {
     fn finalize(&self, temps: &[TempShard]) -> Result<Vec<String>, DoFnError> {
-        let spec = &self.spec;
+        finalize(&self.spec, temps, |shard| self.spec.file_name(shard))
+    }
+}
+
+/// Writes the shards nobody wrote, then renames every temporary file to
+/// `name(shard)`, all or nothing; returns the final names in shard order.
+fn finalize(spec: &ShardSpec, temps: &[TempShard], name: impl Fn(u32) -> String) -> Result<Vec<String>, DoFnError> {
+    {
         let mut by_shard: BTreeMap<u32, String> = BTreeMap::new();
         let mut extra = Vec::new();
         for (shard, path) in temps.iter().flatten() {
@@ -334,7 +362,7 @@ impl FinalizeFn {
         let mut renamed = Vec::new();
         if result.is_ok() {
             for (&shard, temp) in &by_shard {
-                let fin = spec.file_name(shard);
+                let fin = name(shard);
                 match std::fs::rename(temp, &fin) {
                     Ok(()) => renamed.push(fin),
                     // Already renamed by an earlier attempt of this step.
@@ -358,6 +386,33 @@ impl FinalizeFn {
         // Succeeds only once the directory is empty (another writer may share it).
         let _ = std::fs::remove_dir(spec.temp_dir());
         result.map(|()| renamed)
+    }
+}
+
+/// For unbounded input: renames one window's (one pane's) temporary shards to
+/// names holding the window; a late pane of a window gets the next pane number.
+#[derive(Clone, Serialize, Deserialize)]
+struct FinalizeWindowFn {
+    spec: ShardSpec,
+}
+
+impl DoFn for FinalizeWindowFn {
+    type In = ((), Vec<TempShard>);
+    type Out = String;
+    fn process(&mut self, group: &((), Vec<TempShard>), ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        let window = ctx.window();
+        // Panes of a window are finalized one after the other (one key), so
+        // the first pane number without files is this pane's.
+        let pane = (0..).find(|&p| !Path::new(&self.spec.windowed_file_name(&window, p, 0)).exists()).unwrap_or(0);
+        let files = finalize(&self.spec, &group.1, |shard| self.spec.windowed_file_name(&window, pane, shard))?;
+        ctx.metrics().inc_counter("files_written", files.len() as i64);
+        for f in files {
+            ctx.emit(f);
+        }
+        Ok(())
+    }
+    fn name(&self) -> String {
+        "FinalizeWindow".into()
     }
 }
 

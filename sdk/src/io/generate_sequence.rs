@@ -10,7 +10,7 @@ use crate::pipeline::{PBegin, PCollection, PTransform, Primitive};
 use crate::time::Timestamp;
 use crate::window::{Window, WindowingStrategy};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Elements a reader hands over per call.
@@ -176,10 +176,18 @@ struct Generator {
 impl UnboundedSource for Generator {
     fn split(&self, desired: usize) -> Result<Vec<Box<dyn UnboundedReader>>> {
         let n = desired.max(1) as u64;
+        // One clock for every reader: element i is due at start + i / rate,
+        // however the runner schedules the readers.
+        let started = Arc::new(OnceLock::new());
         Ok((0..n)
             .map(|k| {
-                Box::new(GeneratorReader { spec: self.spec.clone(), next: k, stride: n, started: None, max_seen: None })
-                    as Box<dyn UnboundedReader>
+                Box::new(GeneratorReader {
+                    spec: self.spec.clone(),
+                    next: k,
+                    stride: n,
+                    started: started.clone(),
+                    max_seen: None,
+                }) as Box<dyn UnboundedReader>
             })
             .collect())
     }
@@ -190,7 +198,7 @@ struct GeneratorReader {
     spec: Arc<Spec>,
     next: u64,
     stride: u64,
-    started: Option<Instant>,
+    started: Arc<OnceLock<Instant>>,
     max_seen: Option<Timestamp>,
 }
 
@@ -205,7 +213,7 @@ impl UnboundedReader for GeneratorReader {
         if self.done() {
             return Ok(ReadStatus::Done);
         }
-        let started = *self.started.get_or_insert_with(Instant::now);
+        let started = *self.started.get_or_init(Instant::now);
         // Elements with an index below `due` are due now.
         let due =
             if self.spec.rate > 0.0 { (started.elapsed().as_secs_f64() * self.spec.rate) as u64 + 1 } else { u64::MAX };

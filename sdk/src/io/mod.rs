@@ -3,17 +3,20 @@
 //!
 //! Reads are `Read` primitives whose payload is the file pattern; writes are
 //! portable composites (Beam's `WriteFiles`: write temporary shards, then
-//! rename them all in one finalizing step). `GenerateSequence` is an
-//! unbounded source of numbered, timestamped elements for streaming pipelines.
+//! rename them all in one finalizing step). `GenerateSequence` (numbered,
+//! timestamped elements) and `FollowText` (lines appended to files) are
+//! unbounded sources for streaming pipelines.
 
 mod file_sink;
 mod file_source;
+mod follow_text;
 mod generate_sequence;
 mod read_from_json_lines;
 mod read_from_text;
 mod write_to_json_lines;
 mod write_to_text;
 
+pub use follow_text::FollowText;
 pub use generate_sequence::GenerateSequence;
 pub use read_from_json_lines::ReadFromJsonLines;
 pub use read_from_text::ReadFromText;
