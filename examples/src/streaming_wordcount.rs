@@ -89,8 +89,8 @@ impl DoFn for PrintCountsFn {
     type In = (String, u64);
     type Out = ();
     fn process(&mut self, (word, count): &(String, u64), ctx: &mut ProcessContext<'_, ()>) -> Result<(), DoFnError> {
-        // One print per line, so lines of different workers do not interleave.
-        print!("{} {word}: {count}\n", ctx.window());
+        // One locked write per line, so lines of different workers do not interleave.
+        println!("{} {word}: {count}", ctx.window());
         self.printed += 1;
         Ok(())
     }
