@@ -264,7 +264,7 @@ mod tests {
         std::fs::write(&a, "one\ntwo\npart").unwrap();
         let spec = FollowText::new(format!("{}/*.log", dir.display())).poll_interval(Duration::from_micros(1)).spec;
         let mut r = Follow { label: "F".into(), spec: Arc::new(spec) }.split(1).unwrap().pop().unwrap();
-        let mut read = |r: &mut Box<dyn UnboundedReader>| {
+        let read = |r: &mut Box<dyn UnboundedReader>| {
             let mut out = Vec::new();
             std::thread::sleep(Duration::from_millis(2));
             r.advance(&mut |b| {
