@@ -130,3 +130,32 @@ fn bad_cluster_and_stop_flags_get_one_line() {
         assert!(e.contains(expected) && !e.contains('\n'), "{flags:?}: {e}");
     }
 }
+
+#[test]
+fn follow_text_reads_appended_lines_and_new_files_until_stopped() {
+    static LINES: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!("beamline-timely-follow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.log"), "one\ntwo\n").unwrap();
+    let pattern = format!("{}/*.log", dir.display());
+    let writer = {
+        let dir = dir.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(400));
+            let mut a = std::fs::OpenOptions::new().append(true).open(dir.join("a.log")).unwrap();
+            std::io::Write::write_all(&mut a, b"three\n").unwrap();
+            std::fs::write(dir.join("b.log"), "four\nfive\n").unwrap();
+        })
+    };
+    let flags = vec!["--workers=2".to_string(), "--max-duration=2s".to_string()];
+    run_within_a_minute(flags, move |p| {
+        let source = beamline::io::FollowText::new(pattern).poll_interval(Duration::from_millis(20));
+        let _ = p.apply(source).apply(Map::new(|_: &String| {
+            LINES.fetch_add(1, Ordering::Relaxed);
+        }));
+    });
+    writer.join().unwrap();
+    assert_eq!(LINES.load(Ordering::Relaxed), 5);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
