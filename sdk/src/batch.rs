@@ -61,6 +61,10 @@ impl<T: Element> AnyVec for Vec<WindowedValue<T>> {
         self.iter().map(|v| v.timestamp).min()
     }
     fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Box<dyn AnyVec> {
+        if !self.iter().any(|v| pred(&v.window)) {
+            // The usual case (nothing late, everything ready): no copy.
+            return Box::new(Vec::<WindowedValue<T>>::new());
+        }
         let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(self).into_iter().partition(|v| pred(&v.window));
         *self = kept;
         Box::new(taken)

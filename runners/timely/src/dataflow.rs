@@ -244,8 +244,10 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                     for mut batch in batches {
                         // Late input is dropped before it is pre-combined, so
                         // the counter counts elements, not accumulators.
-                        let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < watermark);
-                        dropped.set(dropped.get() + late.len() as i64);
+                        if watermark > Timestamp::MIN {
+                            let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < watermark);
+                            dropped.set(dropped.get() + late.len() as i64);
+                        }
                         table.add(batch)?;
                         if table.len() >= max_keys {
                             ship(&mut table, send)?;
@@ -484,8 +486,10 @@ fn group<'s>(
                 // it keeps never reopens a window closed for good.)
                 for (sent_at, m) in arrived {
                     let mut batch = m.into_batch(codec.as_ref())?;
-                    let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < sent_at);
-                    dropped.set(dropped.get() + late.len() as i64);
+                    if sent_at > Timestamp::MIN {
+                        let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < sent_at);
+                        dropped.set(dropped.get() + late.len() as i64);
+                    }
                     state.add(batch)?;
                 }
                 let (watermark, next) = match frontiers[0].frontier().first() {

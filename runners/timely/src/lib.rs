@@ -134,8 +134,8 @@ impl Runner for TimelyRunner {
             },
             RunnerFlag {
                 name: "timely-splits-per-worker",
-                help: "Parts each source is split into, per worker",
-                default: "4",
+                help: "Parts each source is split into, per worker (each part is read in one go: more parts, less memory)",
+                default: "32",
             },
         ]
     }
@@ -152,7 +152,7 @@ impl Runner for TimelyRunner {
             }
         };
         let cfg = Config {
-            splits: at_least_one("timely-splits-per-worker", 4)?,
+            splits: at_least_one("timely-splits-per-worker", 32)?,
             precombine_keys: at_least_one("timely-precombine-keys", 1 << 20)?,
         };
         plan.check_capabilities(self.name(), self.capabilities())?;
