@@ -446,17 +446,23 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
                     format!("--process-index={i}"),
                     format!("--hosts={hosts}"),
                 ])
-                .stdout(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
+    let words = direct.result.metrics().counter("CountWords/ExtractWords", "words").unwrap();
     for (i, child) in children.iter_mut().enumerate() {
+        let lines = lines_of(child);
         let status = wait_at_most(child, 120);
         let mut stderr = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
         assert!(status.success(), "process {i}: {stderr}");
+        // Each process reports the whole cluster's metrics.
+        let stdout: Vec<String> = lines.iter().collect();
+        let expected = format!("counter CountWords/ExtractWords words: {words}");
+        assert!(stdout.contains(&expected), "process {i}: {stdout:?}");
     }
     // One set of shards, as if one process had written it.
     let mut files: Vec<String> =

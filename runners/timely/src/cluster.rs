@@ -8,15 +8,23 @@
 //! then panic too. A panic hook notes which process was lost and keeps those
 //! expected panics quiet, so the run fails with one message naming it.
 
+use beamline::metrics::MetricResults;
 use beamline::{Error, PipelineOptions, Result};
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
 use timely::communication::{Hooks, WorkerGuards};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::vec::input::Handle as InputHandle;
+use timely::dataflow::operators::{Operator, Probe};
+use timely::dataflow::ProbeHandle;
 
 /// The cluster this process belongs to (one process when not clustered).
 #[derive(Debug, Clone)]
@@ -198,4 +206,45 @@ pub(crate) fn watch_for_lost_processes() {
 /// The process whose connection broke, if one did.
 pub(crate) fn lost_process() -> Option<usize> {
     LOST.load(Ordering::Acquire).checked_sub(1)
+}
+
+/// Sends this worker's metrics to the first worker of every process and
+/// returns, on those, everything they received: the cluster's metrics (other
+/// workers get an empty set back).
+pub(crate) fn gather_metrics(
+    worker: &mut timely::worker::Worker,
+    mine: MetricResults,
+    threads: usize,
+    processes: usize,
+) -> MetricResults {
+    let gathered = Rc::new(RefCell::new(MetricResults::default()));
+    let mut input = InputHandle::<u64, (u64, MetricResults)>::new();
+    let probe = ProbeHandle::new();
+    let into = gathered.clone();
+    worker.dataflow::<u64, _, _>(|scope| {
+        input
+            .to_stream(scope)
+            .unary::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+                Exchange::new(|(to, _): &(u64, MetricResults)| *to),
+                "GatherMetrics",
+                move |_, _| {
+                    move |input, _output| {
+                        input.for_each(|_, data| {
+                            for (_, m) in data.drain(..) {
+                                into.borrow_mut().merge_results(m);
+                            }
+                        });
+                    }
+                },
+            )
+            .probe_with(&probe);
+    });
+    for process in 0..processes {
+        input.send(((process * threads) as u64, mine.clone()));
+    }
+    input.close();
+    while !probe.done() {
+        worker.step_or_park(Some(Duration::from_millis(20)));
+    }
+    gathered.take()
 }

@@ -86,9 +86,8 @@ pub(crate) struct WorkerCtx {
 }
 
 impl WorkerCtx {
-    /// Hands the worker's own metrics (late drops) to the run's.
-    pub(crate) fn merge_own_metrics(&self) {
-        let mut metrics = self.shared.metrics.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Adds the worker's own metrics (late drops) to `metrics`.
+    pub(crate) fn merge_own_metrics(&self, metrics: &mut MetricResults) {
         for (label, dropped) in self.dropped_late.borrow().iter() {
             if dropped.get() > 0 {
                 let mut m = MetricsContainer::default();

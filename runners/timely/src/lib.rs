@@ -39,6 +39,7 @@ mod stop;
 /// dropped because their window closed longer ago than the allowed lateness.
 pub const DROPPED_DUE_TO_LATENESS: &str = dataflow::DROPPED_LATE;
 
+use beamline::metrics::MetricResults;
 use beamline::plan::{capabilities, ExecutionPlan};
 use beamline::runner::RunnerFlag;
 use beamline::{Error, PipelineOptions, PipelineResult, Result, Runner, Runners};
@@ -250,21 +251,29 @@ fn run_worker(
         Err(e) => shared.fail(e),
     }));
     let mut teardown_error = None;
+    let mut metrics = MetricResults::default();
     for (node, cell) in ctx.invokers.borrow_mut().drain(..) {
         if let Some(mut invoker) = cell.borrow_mut().take() {
             if let Err(e) = invoker.teardown() {
                 teardown_error.get_or_insert(e);
             }
-            let label = &ctx.plan.nodes[node].label;
-            shared.metrics.lock().unwrap_or_else(PoisonError::into_inner).merge(label, invoker.take_metrics());
+            metrics.merge(&ctx.plan.nodes[node].label, invoker.take_metrics());
         }
     }
-    ctx.merge_own_metrics();
+    ctx.merge_own_metrics(&mut metrics);
     if let Some(e) = teardown_error {
         shared.fail(e);
     }
     if let Err(panic) = stepped {
         std::panic::resume_unwind(panic);
+    }
+    let processes = topology.peers / topology.threads;
+    if processes > 1 && !shared.failed() {
+        // Every process reports the whole cluster's metrics.
+        metrics = cluster::gather_metrics(worker, metrics, topology.threads, processes);
+    }
+    if processes == 1 || worker.index() % topology.threads == 0 {
+        shared.metrics.lock().unwrap_or_else(PoisonError::into_inner).merge_results(metrics);
     }
     // Timely steps a worker until its dataflows complete; after a failure
     // they never will, so they are dropped.
