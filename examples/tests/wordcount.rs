@@ -405,6 +405,35 @@ fn hosts_file(dir: &TempDir, n: usize) -> String {
     path
 }
 
+/// Starts `bin` with `args`, stdout and stderr piped.
+fn spawn(bin: &Path, args: &[String]) -> std::process::Child {
+    Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Starts process `i` of a timely cluster of `n` running `bin` with `args`.
+fn cluster_process(bin: &Path, hosts: &str, n: usize, i: usize, args: &[String]) -> std::process::Child {
+    let mut all = vec![
+        "--runner=timely".to_string(),
+        format!("--processes={n}"),
+        format!("--process-index={i}"),
+        format!("--hosts={hosts}"),
+    ];
+    all.extend_from_slice(args);
+    spawn(bin, &all)
+}
+
+/// A child's whole stderr, once it has exited.
+fn stderr_of(child: &mut std::process::Child) -> String {
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    stderr
+}
+
 /// Waits for a child, killing it (and failing) after `secs` seconds.
 fn wait_at_most(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
     let start = std::time::Instant::now();
@@ -433,31 +462,18 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
     let direct =
         wordcount::run(args(&[&format!("--input={input}"), &format!("--output={}", dir.path("direct/c"))])).unwrap();
     let hosts = hosts_file(&dir, 2);
-    let mut children: Vec<_> = (0..2)
-        .map(|i| {
-            Command::new(&bin)
-                .args([
-                    format!("--input={input}"),
-                    format!("--output={}", dir.path("cluster/c")),
-                    "--num-shards=3".into(),
-                    "--runner=timely".into(),
-                    "--workers=2".into(),
-                    "--processes=2".into(),
-                    format!("--process-index={i}"),
-                    format!("--hosts={hosts}"),
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let args = [
+        format!("--input={input}"),
+        format!("--output={}", dir.path("cluster/c")),
+        "--num-shards=3".into(),
+        "--workers=2".into(),
+    ];
+    let mut children: Vec<_> = (0..2).map(|i| cluster_process(&bin, &hosts, 2, i, &args)).collect();
     let words = direct.result.metrics().counter("CountWords/ExtractWords", "words").unwrap();
     for (i, child) in children.iter_mut().enumerate() {
         let lines = lines_of(child);
         let status = wait_at_most(child, 120);
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        let stderr = stderr_of(child);
         assert!(status.success(), "process {i}: {stderr}");
         // Each process reports the whole cluster's metrics.
         let stdout: Vec<String> = lines.iter().collect();
@@ -499,12 +515,8 @@ fn streaming_wordcount_runs_until_sigint_then_drains_and_exits_0() {
         eprintln!("skipped: the streaming_wordcount example binary is not built");
         return;
     };
-    let mut child = Command::new(&bin)
-        .args(["--runner=timely", "--workers=2", "--rate=20000", "--window-secs=1"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = ["--runner=timely", "--workers=2", "--rate=20000", "--window-secs=1"].map(String::from);
+    let mut child = spawn(&bin, &args);
     let lines = lines_of(&mut child);
     // Runs until stopped: windows print as they fire, then Ctrl-C.
     let first = lines.recv_timeout(std::time::Duration::from_secs(60)).expect("no window fired within a minute");
@@ -512,8 +524,7 @@ fn streaming_wordcount_runs_until_sigint_then_drains_and_exits_0() {
     assert!(child.try_wait().unwrap().is_none(), "stopped by itself");
     assert!(signal(&child, "INT"));
     let status = wait_at_most(&mut child, 60);
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let stderr = stderr_of(&mut child);
     assert!(status.success(), "{status:?}: {stderr}");
     // The drain printed the windows still open; the total printed is reported.
     let printed: usize = stderr
@@ -534,23 +545,8 @@ fn killing_one_process_of_a_timely_cluster_ends_the_other_with_an_error() {
     };
     let dir = TempDir::new("cluster-kill");
     let hosts = hosts_file(&dir, 2);
-    let mut children: Vec<_> = (0..2)
-        .map(|i| {
-            Command::new(&bin)
-                .args([
-                    "--runner=timely".to_string(),
-                    "--workers=1".into(),
-                    "--rate=5000".into(),
-                    "--processes=2".into(),
-                    format!("--process-index={i}"),
-                    format!("--hosts={hosts}"),
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let args = ["--workers=1".to_string(), "--rate=5000".into()];
+    let mut children: Vec<_> = (0..2).map(|i| cluster_process(&bin, &hosts, 2, i, &args)).collect();
     // Both run (a window fired on process 0), then process 1 dies.
     let lines = lines_of(&mut children[0]);
     let _ = lines_of(&mut children[1]);
@@ -560,8 +556,7 @@ fn killing_one_process_of_a_timely_cluster_ends_the_other_with_an_error() {
     assert!(signal(&children[1], "KILL"));
     let _ = children[1].wait();
     let status = wait_at_most(&mut children[0], 20);
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(children[0].stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let stderr = stderr_of(&mut children[0]);
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("lost process 1 of the cluster"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -622,22 +617,10 @@ fn a_cluster_process_whose_peer_never_comes_fails_after_the_connect_timeout() {
     };
     let dir = TempDir::new("cluster-alone");
     let hosts = hosts_file(&dir, 2);
-    let mut child = Command::new(&bin)
-        .args([
-            "--runner=timely".to_string(),
-            "--processes=2".into(),
-            "--process-index=0".into(),
-            format!("--hosts={hosts}"),
-            "--timely-connect-timeout=1s".into(),
-            format!("--output={}", dir.path("out/c")),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = ["--timely-connect-timeout=1s".to_string(), format!("--output={}", dir.path("out/c"))];
+    let mut child = cluster_process(&bin, &hosts, 2, 0, &args);
     let status = wait_at_most(&mut child, 60);
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let stderr = stderr_of(&mut child);
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("process 1 of the cluster") && stderr.contains("did not connect within"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

@@ -101,6 +101,36 @@ impl PipelineOptions {
             Some(v) => v.parse().map_err(|e| Error::Options(format!("error: invalid value '{v}' for '--{name}': {e}"))),
         }
     }
+
+    /// A count-like runner flag, refused (naming the flag) when it is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::PipelineOptions;
+    /// let mut o = PipelineOptions::for_runner("direct");
+    /// assert_eq!(o.positive_runner_flag("parts", 8).unwrap(), 8);
+    /// o.runner_flags.insert("parts".into(), "0".into());
+    /// assert_eq!(o.positive_runner_flag("parts", 8).unwrap_err().to_string(), "error: '--parts' must be at least 1");
+    /// ```
+    pub fn positive_runner_flag(&self, name: &str, default: usize) -> Result<usize> {
+        match self.runner_flag(name, default)? {
+            0 => Err(Error::Options(format!("error: '--{name}' must be at least 1"))),
+            n => Ok(n),
+        }
+    }
+
+    /// `--workers`, or every core of the machine when it is not given.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut o = beamline::PipelineOptions::for_runner("direct");
+    /// assert!(o.workers_or_every_core() >= 1);
+    /// o.workers = Some(3);
+    /// assert_eq!(o.workers_or_every_core(), 3);
+    /// ```
+    pub fn workers_or_every_core(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1)
+    }
 }
 
 fn first_line(e: &clap::Error) -> String {

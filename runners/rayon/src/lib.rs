@@ -107,16 +107,8 @@ impl Runner for RayonRunner {
     }
 
     fn run(&self, mut plan: ExecutionPlan, options: &PipelineOptions) -> Result<PipelineResult> {
-        let workers = options
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
-            .max(1);
-        let at_least_one = |flag: &str, default: usize| -> Result<usize> {
-            match options.runner_flag(flag, default)? {
-                0 => Err(Error::Options(format!("error: '--{flag}' must be at least 1"))),
-                n => Ok(n),
-            }
-        };
+        let workers = options.workers_or_every_core();
+        let at_least_one = |flag: &str, default: usize| options.positive_runner_flag(flag, default);
         let config = Config {
             partitions: workers * at_least_one("rayon-partitions-per-worker", 4)?,
             splits: workers * at_least_one("rayon-splits-per-worker", 8)?,

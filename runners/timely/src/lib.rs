@@ -142,16 +142,8 @@ impl Runner for TimelyRunner {
     }
 
     fn run(&self, mut plan: ExecutionPlan, options: &PipelineOptions) -> Result<PipelineResult> {
-        let workers = options
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
-            .max(1);
-        let at_least_one = |flag: &str, default: usize| -> Result<usize> {
-            match options.runner_flag(flag, default)? {
-                0 => Err(Error::Options(format!("error: '--{flag}' must be at least 1"))),
-                n => Ok(n),
-            }
-        };
+        let workers = options.workers_or_every_core();
+        let at_least_one = |flag: &str, default: usize| options.positive_runner_flag(flag, default);
         let cfg = Config {
             splits: at_least_one("timely-splits-per-worker", 32)?,
             precombine_keys: at_least_one("timely-precombine-keys", 1 << 20)?,
