@@ -42,6 +42,7 @@ pub mod map_chain;
 pub mod report;
 mod setup;
 pub mod stats;
+pub mod streaming;
 pub mod units;
 pub mod wordcount;
 
