@@ -162,7 +162,7 @@ impl PTransform<PBegin> for GenerateSequence {
             } else {
                 spec.clone()
             };
-            Ok(Executable::ReadUnbounded(Arc::new(Generator { spec: Arc::new(spec) })))
+            Ok(Executable::ReadUnbounded(Arc::new(Generator { spec: Arc::new(spec), started: Arc::default() })))
         });
         p.set_primitive(Primitive::read("generate_sequence".into(), payload, out.id(), builder));
         out
@@ -171,6 +171,9 @@ impl PTransform<PBegin> for GenerateSequence {
 
 struct Generator {
     spec: Arc<Spec>,
+    /// The pacing clock, shared by every reader of every split of this
+    /// source in the process (a runner's workers split it separately).
+    started: Arc<OnceLock<Instant>>,
 }
 
 impl UnboundedSource for Generator {
@@ -178,7 +181,7 @@ impl UnboundedSource for Generator {
         let n = desired.max(1) as u64;
         // One clock for every reader: element i is due at start + i / rate,
         // however the runner schedules the readers.
-        let started = Arc::new(OnceLock::new());
+        let started = self.started.clone();
         Ok((0..n)
             .map(|k| {
                 Box::new(GeneratorReader {
@@ -270,7 +273,7 @@ mod tests {
 
     #[test]
     fn readers_partition_the_sequence_and_end_at_the_count() {
-        let g = Generator { spec: Arc::new(GenerateSequence::new().count(10).spec) };
+        let g = Generator { spec: Arc::new(GenerateSequence::new().count(10).spec), started: Arc::default() };
         let mut all: Vec<u64> = Vec::new();
         for mut r in g.split(3).unwrap() {
             all.extend(read_all(r.as_mut()).into_iter().map(|(v, _)| v));
@@ -288,7 +291,8 @@ mod tests {
             .late(100, Duration::from_secs(1))
             .seed(7)
             .spec;
-        let mut r = Generator { spec: Arc::new(spec.clone()) }.split(1).unwrap().pop().unwrap();
+        let mut r =
+            Generator { spec: Arc::new(spec.clone()), started: Arc::default() }.split(1).unwrap().pop().unwrap();
         let mut watermark = Timestamp::MIN;
         let (mut late, mut jittered) = (0, 0);
         loop {
@@ -323,7 +327,7 @@ mod tests {
     #[test]
     fn a_rate_paces_the_elements() {
         let spec = GenerateSequence::new().rate(10.0).spec;
-        let mut r = Generator { spec: Arc::new(spec) }.split(1).unwrap().pop().unwrap();
+        let mut r = Generator { spec: Arc::new(spec), started: Arc::default() }.split(1).unwrap().pop().unwrap();
         let mut n = 0;
         let status = r
             .advance(&mut |b| {
