@@ -194,11 +194,14 @@ impl Launch {
 }
 
 /// The seconds the processes of the launch that ran in `out_dir` slept while
-/// connecting, the most of any process: timely's networking (0.32) polls for
-/// its peers' connections once a second and retries a refused connection a
-/// second later, printing a line on the program's stdout each time
-/// (`awaiting connections ...`, `... error connecting to worker ...; retrying`).
-/// 0 for a one-process launch.
+/// connecting, the most of any process: timely's own connection set-up
+/// (timely_communication 0.32) polls for its peers' connections once a second
+/// and retries a refused connection a second later, printing a line on the
+/// program's stdout each time (`awaiting connections ...`,
+/// `... error connecting to worker ...; retrying`). The runner has made the
+/// connections itself since commit 5880004 (polling every 20–50 ms, printing
+/// nothing), so this is 0 unless that set-up comes back; always 0 for a
+/// one-process launch.
 ///
 /// # Examples
 /// ```

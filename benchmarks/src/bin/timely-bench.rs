@@ -177,8 +177,9 @@ fn render(
          the last process exits; its shards, sorted, must equal the hand-written count's lines. \
          **paired** = median over repetitions of (launch time / `{}` time in the same repetition). CPU is the \
          user+system time of all the launch's processes. **connecting** = seconds a process of the launch \
-         slept in timely's connection set-up (it polls for peers once a second), the most of any process; \
-         **working** = wall − connecting, and its paired ratio.\n",
+         slept in timely_communication's connection set-up (it polls for peers once a second and says so on \
+         stdout), the most of any process: 0 while the runner makes the connections itself; **working** = \
+         wall − connecting, and its paired ratio.\n",
         size_label(c.spec.bytes),
         c.words,
         c.distinct,
