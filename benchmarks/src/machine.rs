@@ -69,33 +69,24 @@ pub fn load_average() -> Option<f64> {
 
 fn utc_now() -> String {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    utc_minutes(secs as i64)
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// `YYYY-MM-DD HH:MM UTC` for seconds since the epoch.
+fn utc_minutes(secs: i64) -> String {
+    // `YYYY-MM-DDTHH:MM:SSZ`
+    let iso = beamline::Timestamp::from_secs(secs).to_utc_string();
+    format!("{} {} UTC", &iso[..10], &iso[11..16])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::civil_from_days;
+    use super::utc_minutes;
 
     #[test]
     fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(utc_minutes(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minutes(19_782 * 86_400 + 3_660), "2024-02-29 01:01 UTC");
+        assert_eq!(utc_minutes(20_454 * 86_400), "2026-01-01 00:00 UTC");
     }
 }
