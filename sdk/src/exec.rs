@@ -121,6 +121,17 @@ pub trait ParDoExec: Send + Sync {
 #[derive(Clone)]
 pub struct SideInputView(pub(crate) Arc<dyn Any + Send + Sync>);
 
+impl SideInputView {
+    /// Wraps a prepared view (for a [`ParDoExec`] written outside the SDK).
+    pub fn new(view: Arc<dyn Any + Send + Sync>) -> Self {
+        SideInputView(view)
+    }
+    /// The view, if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
 /// Where an invoker's output goes: buffered per output index, or handed to a
 /// runner's sink as soon as a batch is full (a streaming fused stage, so a DoFn
 /// that emits many elements per input never holds them all at once).

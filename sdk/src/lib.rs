@@ -24,7 +24,7 @@ pub use combiners::*;
 pub use element::{key_hash, Element, Key, WindowedValue};
 pub use error::{DoFnError, Error, Result};
 pub use options::{NoOptions, PipelineOptions};
-pub use pipeline::{PBegin, PCollection, PTransform, PValue, Pipeline};
+pub use pipeline::{Job, PBegin, PCollection, PTransform, PValue, Pipeline};
 pub use runner::{PipelineResult, Runner, Runners};
 pub use time::Timestamp;
 pub use transforms::*;

@@ -582,15 +582,111 @@ impl Pipeline {
     /// With `--dump-graph=PATH` it only writes the graph (atomically) and
     /// returns a result whose [`PipelineResult::dumped_graph`] is set.
     pub fn run(self) -> Result<PipelineResult> {
+        self.into_job()?.run()
+    }
+
+    /// Everything [`Pipeline::run`] does before running: the plan built and
+    /// checked against the runner (or, with `--dump-graph`, the graph written).
+    /// A [`Job`] is `Send`, so a language binding can run it on another thread.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::prelude::*;
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// assert_that(&p.apply(Create::new(vec![1u8])), contains_in_any_order(vec![1u8]));
+    /// let job = p.into_job().unwrap();
+    /// let result = std::thread::spawn(move || job.run()).join().unwrap().unwrap();
+    /// assert_eq!(result.runner(), "direct");
+    /// ```
+    pub fn into_job(self) -> Result<Job> {
         let opts = self.options();
         if let Some(path) = &opts.dump_graph {
             let json = self.portable_graph_json()?;
             crate::io::write_atomically(&path.display().to_string(), "--dump-graph", json.as_bytes())?;
-            return Ok(PipelineResult::graph_written(path.clone()));
+            return Ok(Job(JobKind::Dumped(path.clone())));
         }
         let runner = self.state.borrow().runners.get(&opts.runner)?;
         let plan = self.plan()?;
         plan.check_capabilities(runner.name(), runner.capabilities())?;
-        runner.run(plan, &opts).map_err(|e| e.with_runner(runner.name()))
+        Ok(Job(JobKind::Run { runner, plan, options: opts }))
+    }
+
+    /// Opens a composite named `label` (unique in its scope, or an error) on
+    /// `inputs`: transforms applied until [`Pipeline::end_composite`] are its
+    /// parts. For language bindings, whose composites expand outside Rust.
+    /// Returns the full, nested label.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::prelude::*;
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// assert_eq!(p.begin_composite("Outer", vec![]).unwrap(), "Outer");
+    /// let xs = p.apply_named("Make", Create::new(vec![1u8]));
+    /// p.end_composite(xs.ids());
+    /// assert!(p.begin_composite("Outer", vec![]).is_err());
+    /// assert!(p.graph().transforms.iter().any(|t| t.label == "Outer/Make"));
+    /// ```
+    pub fn begin_composite(&self, label: &str, inputs: Vec<String>) -> Result<String> {
+        let full = {
+            let s = self.state.borrow();
+            let prefix = s.scope.last().map(|&i| format!("{}/", s.transforms[i].label)).unwrap_or_default();
+            format!("{prefix}{label}")
+        };
+        if self.state.borrow().labels.contains(&full) {
+            return Err(Error::Construction(format!(
+                "a transform with label '{full}' already exists in the pipeline; give each applied transform a unique label"
+            )));
+        }
+        let idx = self.open(label, true, inputs);
+        Ok(self.state.borrow().transforms[idx].label.clone())
+    }
+
+    /// Closes the composite opened last, recording its outputs.
+    pub fn end_composite(&self, outputs: Vec<String>) {
+        let mut s = self.state.borrow_mut();
+        if let Some(idx) = s.scope.pop() {
+            s.transforms[idx].outputs = outputs;
+        }
+    }
+
+    /// The PCollection with graph id `id`, if it exists and holds `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::prelude::*;
+    /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
+    /// let xs = p.apply(Create::new(vec![1u8]));
+    /// assert!(p.pcollection::<u8>(xs.id()).is_some());
+    /// assert!(p.pcollection::<String>(xs.id()).is_none());
+    /// ```
+    pub fn pcollection<T: Element>(&self, id: &str) -> Option<PCollection<T>> {
+        let node = self.pcollection_node(id)?;
+        (node.element_type == std::any::type_name::<T>()).then(|| PCollection::from_id(self, id))
+    }
+
+    /// The first construction error recorded so far, as text.
+    pub fn construction_error(&self) -> Option<String> {
+        self.state.borrow().error.as_ref().map(|e| e.to_string())
+    }
+}
+
+/// A pipeline ready to run: see [`Pipeline::into_job`].
+#[must_use = "a job does nothing until run"]
+pub struct Job(JobKind);
+
+enum JobKind {
+    Dumped(std::path::PathBuf),
+    Run { runner: Arc<dyn crate::Runner>, plan: ExecutionPlan, options: PipelineOptions },
+}
+
+impl Job {
+    /// Runs the plan on its runner and waits for it.
+    pub fn run(self) -> Result<PipelineResult> {
+        match self.0 {
+            JobKind::Dumped(path) => Ok(PipelineResult::graph_written(path)),
+            JobKind::Run { runner, plan, options } => {
+                runner.run(plan, &options).map_err(|e| e.with_runner(runner.name()))
+            }
+        }
     }
 }

@@ -158,8 +158,15 @@ impl WindowFn {
         WindowFn::Sessions { gap: duration_micros(gap).max(1) }
     }
 
-    /// Checks parameters a deserialized graph could have broken.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Checks parameters a deserialized graph (or a language binding) could have broken.
+    ///
+    /// # Examples
+    /// ```
+    /// use beamline::WindowFn;
+    /// assert!(WindowFn::Fixed { size: 0, offset: 0 }.validate().is_err());
+    /// assert!(WindowFn::Fixed { size: 10, offset: 0 }.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
         match *self {
             WindowFn::Fixed { size, .. } if size <= 0 => Err(format!("fixed window size must be positive, got {size}")),
             WindowFn::Sliding { size, period, .. } if size <= 0 || period <= 0 => {

@@ -1,0 +1,108 @@
+"""``--runner=timely --processes=N`` from one command: starts N worker processes
+of the same program (each its own interpreter), one per process index on
+loopback, and waits for them. Process 0 reports the cluster's metrics."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+_ENV_INDEX = "BEAMLINE_PROCESS_INDEX"
+_ENV_HOSTS = "BEAMLINE_HOSTS"
+_ENV_RESULT = "BEAMLINE_RESULT_FILE"
+
+
+def _flag(args, name):
+    for a in args:
+        if a.startswith("--%s=" % name):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _free_ports(n):
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def worker_args(args):
+    """The flags of a worker started by a driver: its index and the hosts file."""
+    index = os.environ.get(_ENV_INDEX)
+    if index is None or _flag(args, "process-index") is not None:
+        return args
+    return list(args) + ["--process-index=%s" % index, "--hosts=%s" % os.environ[_ENV_HOSTS]]
+
+
+def maybe_launch(pipeline):
+    """Runs the cluster when this process is its driver; ``None`` when it should run itself."""
+    args = pipeline._args
+    processes = _flag(args, "processes")
+    if processes is None or int(processes) <= 1 or _flag(args, "process-index") is not None:
+        return None
+    if os.environ.get(_ENV_INDEX) is not None:
+        return None
+    n = int(processes)
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if script is None:
+        raise RuntimeError("--processes=%d starts the program once per process: run it as a script or module, "
+                           "not from an interactive session or -c" % n)
+    with tempfile.TemporaryDirectory(prefix="beamline-cluster-") as tmp:
+        hosts = os.path.join(tmp, "hosts")
+        with open(hosts, "w") as f:
+            f.write("".join("127.0.0.1:%d\n" % p for p in _free_ports(n)))
+        result_file = os.path.join(tmp, "result.json")
+        procs = []
+        for i in range(n):
+            env = dict(os.environ, **{_ENV_INDEX: str(i), _ENV_HOSTS: hosts})
+            if i == 0:
+                env[_ENV_RESULT] = result_file
+            argv = [sys.executable, os.path.abspath(script)] + sys.argv[1:]
+            procs.append(subprocess.Popen(argv, env=env))
+        codes = [p.wait() for p in procs]
+        if any(codes):
+            failed = [i for i, c in enumerate(codes) if c]
+            raise RuntimeError("the cluster failed: process(es) %s exited with %s (their errors are above)"
+                               % (failed, [codes[i] for i in failed]))
+        from beamline.metrics.metric import MetricResults
+        from beamline.pipeline import PipelineResult
+
+        metrics = None
+        if os.path.exists(result_file):
+            with open(result_file) as f:
+                data = json.load(f)
+
+            class _Stored:
+                def counters(self):
+                    return [tuple(x) for x in data["counters"]]
+
+                def distributions(self):
+                    return [tuple(x) for x in data["distributions"]]
+
+                def gauges(self):
+                    return [tuple(x) for x in data["gauges"]]
+
+                def runner(self):
+                    return "timely"
+
+            metrics = MetricResults.from_native(_Stored())
+        result = PipelineResult(None, metrics)
+    return result
+
+
+def report(native_result):
+    """In worker 0 of a driven cluster: writes the metrics for the driver."""
+    path = os.environ.get(_ENV_RESULT)
+    if path:
+        with open(path, "w") as f:
+            json.dump({"counters": native_result.counters(), "distributions": native_result.distributions(),
+                       "gauges": native_result.gauges()}, f)

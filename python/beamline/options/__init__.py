@@ -1,0 +1,1 @@
+"""Pipeline options, at Beam's module path."""

@@ -1,0 +1,1 @@
+"""Testing helpers, at Beam's module paths."""

@@ -1,0 +1,1 @@
+"""Beam's utility modules: timestamps and windowed values."""

@@ -1,0 +1,262 @@
+//! Built-in element-wise steps on Python values, run in Rust without the GIL:
+//! Beam's `Keys`, `Values`, `KvSwap`, `FlatMap(str.split)`, `Map(str)`, and
+//! the conversions around the SDK's typed GroupByKey, combines and text IO.
+
+use crate::value::Value;
+use beamline::{DoFn, DoFnError, ProcessContext};
+use serde::{Deserialize, Serialize};
+
+/// One value-to-values step.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Op {
+    /// `FlatMap(str.split)`: Python's whitespace split.
+    Split,
+    /// `Map(str)` and `ToString.Element`.
+    Str,
+    /// `ToString.Kvs`: `"k,v"` (Beam's default delimiter).
+    StrKv,
+    /// `Keys()`.
+    Keys,
+    /// `Values()`.
+    Values,
+    /// `KvSwap()`.
+    KvSwap,
+    /// `(element, None)`, as `Count.PerElement` keys its input.
+    PairWithNone,
+}
+
+/// Applies an [`Op`] to every element.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ValueOp {
+    pub(crate) op: Op,
+}
+
+fn not_pair(what: &str, v: &Value) -> DoFnError {
+    DoFnError::new(format!("TypeError: {what} needs key-value pairs (2-tuples), got {v:?}"))
+}
+
+/// Python's `str.isspace()` for one character.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+impl DoFn for ValueOp {
+    type In = Value;
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        match self.op {
+            Op::Split => match &v {
+                Value::Str(s) => {
+                    for w in s.split(is_py_space).filter(|w| !w.is_empty()) {
+                        ctx.emit(Value::Str(w.to_string()));
+                    }
+                }
+                other => {
+                    return Err(DoFnError::new(format!(
+                        "TypeError: descriptor 'split' for 'str' objects doesn't apply to {other:?}"
+                    )))
+                }
+            },
+            Op::Str => ctx.emit(Value::Str(v.to_py_str().map_err(|e| DoFnError::new(e.to_string()))?)),
+            Op::StrKv => {
+                let (k, val) = v.as_pair().ok_or_else(|| not_pair("ToString.Kvs", &v))?;
+                let text = format!(
+                    "{},{}",
+                    k.to_py_str().map_err(|e| DoFnError::new(e.to_string()))?,
+                    val.to_py_str().map_err(|e| DoFnError::new(e.to_string()))?
+                );
+                ctx.emit(Value::Str(text));
+            }
+            Op::Keys => ctx.emit(v.into_pair().map_err(|v| not_pair("Keys", &v))?.0),
+            Op::Values => ctx.emit(v.into_pair().map_err(|v| not_pair("Values", &v))?.1),
+            Op::KvSwap => {
+                let (k, val) = v.into_pair().map_err(|v| not_pair("KvSwap", &v))?;
+                ctx.emit(Value::Tuple(vec![val, k]));
+            }
+            Op::PairWithNone => ctx.emit(Value::Tuple(vec![v, Value::None])),
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        format!("{:?}", self.op)
+    }
+}
+
+/// A key-value pair into the SDK's `(K, V)` (for GroupByKey and combines).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ToKv {
+    /// The transform the pairs are for, in the error message.
+    pub(crate) what: String,
+}
+
+impl DoFn for ToKv {
+    type In = Value;
+    type Out = (Value, Value);
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, (Value, Value)>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, (Value, Value)>) -> Result<(), DoFnError> {
+        ctx.emit(v.into_pair().map_err(|v| not_pair(&self.what, &v))?);
+        Ok(())
+    }
+}
+
+/// `(k, iterable)` into the SDK's `(K, Vec<V>)` (for CombineValues).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ToKvList;
+
+impl DoFn for ToKvList {
+    type In = Value;
+    type Out = (Value, Vec<Value>);
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, (Value, Vec<Value>)>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, (Value, Vec<Value>)>) -> Result<(), DoFnError> {
+        match v.into_pair().map_err(|v| not_pair("CombineValues", &v))? {
+            (k, Value::List(vs) | Value::Tuple(vs)) => ctx.emit((k, vs)),
+            (_, other) => return Err(DoFnError::new(format!("TypeError: CombineValues needs (key, list) pairs, got a value {other:?}"))),
+        }
+        Ok(())
+    }
+}
+
+/// The SDK's `(K, V)` back into a Python 2-tuple.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FromKv;
+
+impl DoFn for FromKv {
+    type In = (Value, Value);
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, kv: &(Value, Value), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        self.process_owned(kv.clone(), ctx)
+    }
+    fn process_owned(&mut self, (k, v): (Value, Value), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        ctx.emit(Value::Tuple(vec![k, v]));
+        Ok(())
+    }
+}
+
+/// A group `(K, Vec<V>)` as Python's `(k, [v, ...])`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FromGroup;
+
+impl DoFn for FromGroup {
+    type In = (Value, Vec<Value>);
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, kv: &(Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        self.process_owned(kv.clone(), ctx)
+    }
+    fn process_owned(&mut self, (k, vs): (Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        ctx.emit(Value::Tuple(vec![k, Value::List(vs)]));
+        Ok(())
+    }
+}
+
+/// Tags the values of one CoGroupByKey input: `(k, v)` into `(k, (i, v))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct TagValue {
+    pub(crate) index: i64,
+}
+
+impl DoFn for TagValue {
+    type In = Value;
+    type Out = (Value, Value);
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, (Value, Value)>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, (Value, Value)>) -> Result<(), DoFnError> {
+        let (k, v) = v.into_pair().map_err(|v| not_pair("CoGroupByKey", &v))?;
+        ctx.emit((k, Value::Tuple(vec![Value::Int(self.index), v])));
+        Ok(())
+    }
+}
+
+/// A CoGroupByKey group: `(k, {tag: [v, ...]})` for dict inputs, or
+/// `(k, ([v, ...], [v, ...]))` for tuple and list inputs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FromCoGroup {
+    pub(crate) inputs: usize,
+    pub(crate) tags: Option<Vec<String>>,
+}
+
+impl DoFn for FromCoGroup {
+    type In = (Value, Vec<Value>);
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, kv: &(Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        self.process_owned(kv.clone(), ctx)
+    }
+    fn process_owned(&mut self, (k, tagged): (Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        let mut lists: Vec<Vec<Value>> = vec![Vec::new(); self.inputs];
+        for t in tagged {
+            if let Value::Tuple(mut iv) = t {
+                if let (Some(v), Some(Value::Int(i))) = (iv.pop(), iv.pop()) {
+                    if let Some(l) = lists.get_mut(i as usize) {
+                        l.push(v);
+                    }
+                }
+            }
+        }
+        let grouped = match &self.tags {
+            Some(tags) => {
+                Value::Dict(tags.iter().zip(lists).map(|(t, l)| (Value::Str(t.clone()), Value::List(l))).collect())
+            }
+            None => Value::Tuple(lists.into_iter().map(Value::List).collect()),
+        };
+        ctx.emit(Value::Tuple(vec![k, grouped]));
+        Ok(())
+    }
+}
+
+/// Lines read by `ReadFromText` as Python strings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FromText;
+
+impl DoFn for FromText {
+    type In = String;
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, s: &String, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        ctx.emit(Value::Str(s.clone()));
+        Ok(())
+    }
+    fn process_owned(&mut self, s: String, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        ctx.emit(Value::Str(s));
+        Ok(())
+    }
+}
+
+/// Elements as the lines `WriteToText` writes: `str(element)`, bytes as UTF-8.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ToText;
+
+impl DoFn for ToText {
+    type In = Value;
+    type Out = String;
+    const MOVES_INPUT: bool = true;
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+        let line = match v {
+            Value::Str(s) => s,
+            Value::Bytes(b) => String::from_utf8(b).map_err(|e| DoFnError::new(format!("UnicodeDecodeError: {e}")))?,
+            other => other.to_py_str().map_err(|e| DoFnError::new(e.to_string()))?,
+        };
+        ctx.emit(line);
+        Ok(())
+    }
+}

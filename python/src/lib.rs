@@ -1,0 +1,57 @@
+//! `beamline._native`: the Rust half of beamline's Python SDK.
+//!
+//! The Python package (`python/beamline/`) gives Apache Beam's API; it builds
+//! the pipeline through [`pipeline::NativePipeline`], one call per primitive
+//! or built-in, and runs it on the Rust runners with the GIL released. Python
+//! elements travel as [`value::Value`]; Python callables as pickled invokers
+//! that runners call a batch at a time.
+#![deny(missing_docs)]
+
+mod builtins;
+mod combine;
+mod errors;
+mod pipeline;
+mod pyfn;
+mod value;
+
+use pyo3::prelude::*;
+
+/// The runners linked into the module.
+#[pyfunction]
+fn runner_names() -> Vec<&'static str> {
+    pipeline::runners().names()
+}
+
+/// Every flag the runners understand, without dashes (`workers`, `rayon-...`).
+#[pyfunction]
+fn known_flags() -> Vec<String> {
+    let mut flags: Vec<String> = ["runner", "workers", "dump-graph", "graph"].iter().map(|s| s.to_string()).collect();
+    for r in pipeline::runners().iter() {
+        flags.extend(r.flags().into_iter().map(|f| f.name.to_string()));
+    }
+    flags
+}
+
+/// Python's `str()` of a value as beamline's Rust steps compute it (for tests).
+#[pyfunction]
+fn format_value(v: &Bound<'_, PyAny>) -> PyResult<String> {
+    value::Value::from_py(v)?.to_py_str()
+}
+
+/// The fixed hash beamline routes a key by, in every process.
+#[pyfunction]
+fn key_hash(v: &Bound<'_, PyAny>) -> PyResult<u64> {
+    Ok(beamline::key_hash(&value::Value::from_py(v)?))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<pipeline::NativePipeline>()?;
+    m.add_class::<pipeline::NativeRunResult>()?;
+    m.add("PipelineError", m.py().get_type::<errors::PipelineError>())?;
+    m.add_function(wrap_pyfunction!(runner_names, m)?)?;
+    m.add_function(wrap_pyfunction!(known_flags, m)?)?;
+    m.add_function(wrap_pyfunction!(format_value, m)?)?;
+    m.add_function(wrap_pyfunction!(key_hash, m)?)?;
+    Ok(())
+}
