@@ -608,7 +608,7 @@ impl Pipeline {
         let runner = self.state.borrow().runners.get(&opts.runner)?;
         let plan = self.plan()?;
         plan.check_capabilities(runner.name(), runner.capabilities())?;
-        Ok(Job(JobKind::Run { runner, plan, options: opts }))
+        Ok(Job(JobKind::Run { runner, plan: Box::new(plan), options: opts }))
     }
 
     /// Opens a composite named `label` (unique in its scope, or an error) on
@@ -676,7 +676,7 @@ pub struct Job(JobKind);
 
 enum JobKind {
     Dumped(std::path::PathBuf),
-    Run { runner: Arc<dyn crate::Runner>, plan: ExecutionPlan, options: PipelineOptions },
+    Run { runner: Arc<dyn crate::Runner>, plan: Box<ExecutionPlan>, options: PipelineOptions },
 }
 
 impl Job {
@@ -685,7 +685,7 @@ impl Job {
         match self.0 {
             JobKind::Dumped(path) => Ok(PipelineResult::graph_written(path)),
             JobKind::Run { runner, plan, options } => {
-                runner.run(plan, &options).map_err(|e| e.with_runner(runner.name()))
+                runner.run(*plan, &options).map_err(|e| e.with_runner(runner.name()))
             }
         }
     }
