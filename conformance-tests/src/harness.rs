@@ -588,8 +588,12 @@ impl Report {
              (JSON written, then read back with `--graph`).\n\n\
              Legend: `pass`; `FAIL`; `unsupported` — the runner lacks a capability the test needs;\n\
              `n/p` — not portable: the pipeline holds a Rust closure (`Map`, `Filter`, ...), so it has no\n\
-             graph to round-trip; `-` — a check of another runner's own behaviour.\n\n",
+             graph to round-trip; `-` — a check of another runner's own behaviour.\n\
+             Columns `py-<runner>/<workers>` are the same cases written with Beam's Python API\n\
+             (`python/tests/conformance`, results in `python-results.json`, rewritten by an unfiltered\n\
+             pytest run); `n/a` — the case has no Python form (reasons below).\n\n",
         );
+        let py = PythonResults::read();
         let _ = writeln!(out, "**{pass} passed, {fail} failed, {skip} skipped** ({} tests)\n", self.rows.len());
         let mut per_runner: HashMap<&str, (usize, usize, usize)> = HashMap::new();
         for (i, col) in self.columns.iter().enumerate() {
@@ -608,12 +612,23 @@ impl Report {
         for (r, (p, f, s)) in runners {
             let _ = writeln!(out, "- `{r}`: {p} passed, {f} failed, {s} skipped");
         }
+        for c in &py.columns {
+            let count = |want: &str| self.rows.iter().filter(|(name, _, _)| py.cell(name, c) == want).count();
+            let _ = writeln!(
+                out,
+                "- `{c}`: {} passed, {} failed, {} n/a, {} not ported",
+                count("pass"),
+                count("**FAIL**"),
+                count("n/a"),
+                count("not ported")
+            );
+        }
         out.push_str("\n| test | needs |");
-        for c in &self.columns {
+        for c in self.columns.iter().chain(&py.columns) {
             let _ = write!(out, " {c} |");
         }
         out.push_str("\n| --- | --- |");
-        for _ in &self.columns {
+        for _ in self.columns.iter().chain(&py.columns) {
             out.push_str(" --- |");
         }
         out.push('\n');
@@ -626,7 +641,16 @@ impl Report {
                 };
                 let _ = write!(out, " {shown} |");
             }
+            for c in &py.columns {
+                let _ = write!(out, " {} |", py.cell(name, c));
+            }
             out.push('\n');
+        }
+        if !py.reasons.is_empty() {
+            out.push_str("\n## Python: cases with no Python form\n\n");
+            for (name, why) in &py.reasons {
+                let _ = writeln!(out, "- `{name}`: {}", why.replace('|', "\\|"));
+            }
         }
         let failures = self.failures();
         if !failures.is_empty() {
@@ -652,5 +676,31 @@ impl Report {
             out.push('\n');
         }
         out
+    }
+}
+
+/// The Python ports' results, as extra matrix columns (written by an
+/// unfiltered run of `python/tests/conformance`).
+#[derive(serde::Deserialize, Default)]
+struct PythonResults {
+    columns: Vec<String>,
+    results: HashMap<String, HashMap<String, String>>,
+    #[serde(default)]
+    reasons: std::collections::BTreeMap<String, String>,
+}
+
+impl PythonResults {
+    fn read() -> Self {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python-results.json");
+        std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    fn cell(&self, case: &str, column: &str) -> &'static str {
+        match self.results.get(case).and_then(|r| r.get(column)).map(String::as_str) {
+            Some("pass") => "pass",
+            Some("FAIL") => "**FAIL**",
+            Some("n/a") => "n/a",
+            _ => "not ported",
+        }
     }
 }
