@@ -1,0 +1,125 @@
+"""Helpers the ported cases share: reified timestamps and windows as plain
+values (seconds), and the Rust suite's small DoFns."""
+
+from _beam import END_OF_GLOBAL, MIN_TIMESTAMP, TimestampedValue, beam, window
+
+
+def ts_of(t):
+    """A timestamp as comparable plain data: 'MIN', 'EOGW' or microseconds."""
+    if t == MIN_TIMESTAMP:
+        return "MIN"
+    if t == END_OF_GLOBAL:
+        return "EOGW"
+    return t.micros
+
+
+def win_of(w):
+    """A window as plain data: 'G' or (start_micros, end_micros)."""
+    if isinstance(w, window.GlobalWindow):
+        return "G"
+    return (w.start.micros, w.end.micros)
+
+
+def secs(s):
+    return int(s * 1_000_000)
+
+
+def win(a, b):
+    """The window [a, b) in seconds, as win_of gives it."""
+    return (secs(a), secs(b))
+
+
+def _reify(x, t=beam.DoFn.TimestampParam, w=beam.DoFn.WindowParam):
+    return (x, ts_of(t), win_of(w))
+
+
+def _with_window(x, w=beam.DoFn.WindowParam):
+    return (x, win_of(w))
+
+
+def reify(pcoll, label="Reify"):
+    """(element, timestamp, window) for every element."""
+    return pcoll | label >> beam.Map(_reify)
+
+
+def with_window(pcoll, label="WithWindow"):
+    return pcoll | label >> beam.Map(_with_window)
+
+
+def timestamped(p, pairs, label="Create"):
+    """A PCollection of (value, seconds) pairs at those timestamps (Beam's idiom:
+    Create, then a Map emitting TimestampedValue)."""
+    return (p | label >> beam.Create(pairs)
+            | label + "Stamp" >> beam.Map(lambda vt: TimestampedValue(vt[0], vt[1])))
+
+
+def fixed(pcoll, size, label="Fixed"):
+    return pcoll | label >> beam.WindowInto(window.FixedWindows(size))
+
+
+def assert_in_window(pcoll, w, matcher, label):
+    """assert_that on the elements of one window [a, b) (given as win(a, b))."""
+    only = (with_window(pcoll, label + "/WithWindow")
+            | label + "/Select" >> beam.Filter(lambda xw, w=w: xw[1] == w)
+            | label + "/Strip" >> beam.Map(lambda xw: xw[0]))
+    from _beam import assert_that
+    assert_that(only, matcher, label=label)
+
+
+def sort_group(kv):
+    return (kv[0], sorted(kv[1]))
+
+
+class AddN(beam.DoFn):
+    def __init__(self, n):
+        self.n = n
+
+    def process(self, x):
+        yield x + self.n
+
+
+class FailOn(beam.DoFn):
+    def __init__(self, on, message):
+        self.on = on
+        self.message = message
+
+    def process(self, x):
+        if x == self.on:
+            raise ValueError(self.message)
+        yield x
+
+
+class MeanFn(beam.CombineFn):
+    def create_accumulator(self):
+        return (0, 0)
+
+    def add_input(self, acc, x):
+        return (acc[0] + x, acc[1] + 1)
+
+    def merge_accumulators(self, accs):
+        s, c = 0, 0
+        for a in accs:
+            s += a[0]
+            c += a[1]
+        return (s, c)
+
+    def extract_output(self, acc):
+        return float("nan") if acc[1] == 0 else acc[0] / acc[1]
+
+
+class SortedConcat(beam.CombineFn):
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, acc, x):
+        acc.append(x)
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = []
+        for a in accs:
+            out.extend(a)
+        return out
+
+    def extract_output(self, acc):
+        return ",".join(sorted(acc))

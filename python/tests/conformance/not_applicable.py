@@ -1,0 +1,13 @@
+"""Rust cases that cannot apply to Beam's Python API, each with its reason."""
+
+_CODER = "Rust coders and Rust element types (no Python counterpart)"
+_CLOSURE = "Rust closures and the portable graph's handling of them (Python callables are always portable)"
+_DIRECT = "a check of the Rust direct runner's own behaviour"
+_UNBOUNDED = "an unbounded Rust source that Beam's Python API (and beamline's) does not have"
+_JSON = "JSON-lines IO, which Beam's Python API does not have"
+
+NOT_APPLICABLE = {
+    "create_wide_integers": "128-bit integers: Beam Python's int coder holds 64 bits (Create of 2**64 raises "
+                            "OverflowError on Beam's DirectRunner, also with typing.Any or nested in a list)",
+    "create_with_custom_coder": _CODER + ": a Rust Coder<u32> named in the portable graph",
+}
