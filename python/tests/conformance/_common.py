@@ -123,3 +123,36 @@ class SortedConcat(beam.CombineFn):
 
     def extract_output(self, acc):
         return ",".join(sorted(acc))
+
+
+def counter(result, namespace, name):
+    """A counter's committed value summed over steps (None when not reported)."""
+    from _beam import MetricsFilter
+    found = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))["counters"]
+    if not found:
+        return None
+    return sum(r.committed for r in found)
+
+
+def distribution(result, namespace, name):
+    from _beam import MetricsFilter
+    found = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))["distributions"]
+    return [r.committed for r in found]
+
+
+def gauge(result, namespace, name):
+    from _beam import MetricsFilter
+    found = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))["gauges"]
+    return [r.committed for r in found]
+
+
+def run_pipeline(p):
+    """Runs ``p`` and returns its finished result."""
+    result = p.run()
+    result.wait_until_finish()
+    return result
+
+
+TIMELY = ("py-timely/1", "py-timely/2")
+TIMELY_METRICS = ("beamline bug: on --runner=timely a Python DoFn's metrics are not reported "
+                  "(result.metrics().query() is empty)")

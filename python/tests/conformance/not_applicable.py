@@ -7,6 +7,7 @@ _UNBOUNDED = "an unbounded Rust source that Beam's Python API (and beamline's) d
 _JSON = "JSON-lines IO, which Beam's Python API does not have"
 
 NOT_APPLICABLE = {
+    "closure_steps_are_not_portable": _CLOSURE,
     "create_wide_integers": "128-bit integers: Beam Python's int coder holds 64 bits (Create of 2**64 raises "
                             "OverflowError on Beam's DirectRunner, also with typing.Any or nested in a list)",
     "create_with_custom_coder": _CODER + ": a Rust Coder<u32> named in the portable graph",
