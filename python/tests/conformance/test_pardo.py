@@ -244,9 +244,10 @@ def test_pardo_same_dofn_different_outputs(run):
 
 def _fails(run, build, label, message):
     """The run fails with an error naming ``label`` and carrying ``message``."""
+    p = run.pipeline()
+    build(p)
     with pytest.raises(Exception) as info:
-        with run.pipeline() as p:
-            build(p)
+        p.run().wait_until_finish()
     text = str(info.value)
     assert message in text and label in text, text[:2000]
     return text
