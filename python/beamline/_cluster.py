@@ -12,6 +12,7 @@ import tempfile
 _ENV_INDEX = "BEAMLINE_PROCESS_INDEX"
 _ENV_HOSTS = "BEAMLINE_HOSTS"
 _ENV_RESULT = "BEAMLINE_RESULT_FILE"
+_ENV_ERROR = "BEAMLINE_ERROR_FILE"
 
 
 def _flag(args, name):
@@ -63,12 +64,21 @@ def maybe_launch(pipeline):
         result_file = os.path.join(tmp, "result.json")
         procs = []
         for i in range(n):
-            env = dict(os.environ, **{_ENV_INDEX: str(i), _ENV_HOSTS: hosts})
+            env = dict(os.environ, **{_ENV_INDEX: str(i), _ENV_HOSTS: hosts,
+                                      _ENV_ERROR: os.path.join(tmp, "error-%d.pickle" % i)})
             if i == 0:
                 env[_ENV_RESULT] = result_file
             argv = [sys.executable, os.path.abspath(script)] + sys.argv[1:]
             procs.append(subprocess.Popen(argv, env=env))
         codes = [p.wait() for p in procs]
+        errors = [_read_error(os.path.join(tmp, "error-%d.pickle" % i)) for i in range(n)]
+        errors = [e for e in errors if e is not None]
+        # The user's exception first: its peers fail after it, with "lost process".
+        from beamline._native import PipelineError
+
+        errors.sort(key=lambda e: isinstance(e, PipelineError))
+        if errors:
+            raise errors[0]
         if any(codes):
             failed = [i for i, c in enumerate(codes) if c]
             raise RuntimeError("the cluster failed: process(es) %s exited with %s (their errors are above)"
@@ -106,3 +116,27 @@ def report(native_result):
         with open(path, "w") as f:
             json.dump({"counters": native_result.counters(), "distributions": native_result.distributions(),
                        "gauges": native_result.gauges()}, f)
+
+
+def report_error(e):
+    """In a worker of a driven cluster: keeps the exception for the driver to raise."""
+    path = os.environ.get(_ENV_ERROR)
+    if not path:
+        return
+    import cloudpickle
+
+    try:
+        data = cloudpickle.dumps(e.with_traceback(None))
+    except Exception:  # noqa: BLE001 - an exception that does not pickle
+        data = cloudpickle.dumps(RuntimeError("%s: %s" % (type(e).__name__, e)))
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _read_error(path):
+    if not os.path.exists(path):
+        return None
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f)

@@ -109,12 +109,16 @@ class Pipeline:
         if launched is not None:
             return launched
         try:
-            native_result = self._native.run()
-        except Exception as e:  # noqa: BLE001 - re-raised below
-            label = getattr(e, "_beamline_label", None)
-            if label is None:
-                raise
-            _reraise_with_label(e, label)
+            try:
+                native_result = self._native.run()
+            except Exception as e:  # noqa: BLE001 - re-raised below
+                label = getattr(e, "_beamline_label", None)
+                if label is None:
+                    raise
+                _reraise_with_label(e, label)
+        except Exception as e:  # noqa: BLE001 - re-raised
+            _cluster.report_error(e)
+            raise
         _cluster.report(native_result)
         return PipelineResult(native_result)
 

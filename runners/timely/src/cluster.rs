@@ -95,6 +95,8 @@ impl Cluster {
         F: Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
     {
         let sockets = self.connect()?;
+        let clones = sockets.iter().flatten().filter_map(|s| s.try_clone().ok()).collect();
+        *OPEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = clones;
         let hooks = Hooks::default();
         let process = ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
         let (builders, guard) = initialize_networking_from_sockets(process, sockets, self.index, threads, hooks)
@@ -163,6 +165,18 @@ impl Cluster {
         sockets.push(None);
         sockets.extend(later);
         Ok(sockets)
+    }
+}
+
+/// This process's connections to its peers, to close when it fails.
+static OPEN: std::sync::Mutex<Vec<TcpStream>> = std::sync::Mutex::new(Vec::new());
+
+/// Closes this process's connections to its peers: after a failure here,
+/// they stop ("lost process N") instead of waiting for this one forever, and
+/// this process's network threads end, so its run returns the failure.
+pub(crate) fn close_connections() {
+    for stream in OPEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
     }
 }
 

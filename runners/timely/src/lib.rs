@@ -273,5 +273,8 @@ fn run_worker(
         for id in worker.installed_dataflows() {
             worker.drop_dataflow(id);
         }
+        if processes > 1 {
+            cluster::close_connections();
+        }
     }
 }
