@@ -1,0 +1,36 @@
+"""Wordcount written the Beam way with Python callables.
+
+The same program runs on beamline and on apache-beam; only the module that
+``beam`` names differs (``--sdk=beamline``, the default, or
+``--sdk=apache_beam``). Every other flag goes to ``PipelineOptions``:
+
+    python wordcount_callables.py --input FILE --output PREFIX --runner=timely --processes=2
+    python wordcount_callables.py --sdk=apache_beam --input FILE --output PREFIX --runner=DirectRunner
+
+Writes ``str((word, count))`` lines to ``PREFIX-SSSSS-of-NNNNN``.
+"""
+
+import argparse
+import importlib
+
+
+def run(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sdk", default="beamline", choices=["beamline", "apache_beam"])
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", required=True)
+    known, pipeline_args = parser.parse_known_args(argv)
+    beam = importlib.import_module(known.sdk)
+    PipelineOptions = importlib.import_module(known.sdk + ".options.pipeline_options").PipelineOptions
+
+    with beam.Pipeline(options=PipelineOptions(pipeline_args)) as p:
+        (p
+         | "Read" >> beam.io.ReadFromText(known.input)
+         | "Split" >> beam.FlatMap(lambda line: line.split())
+         | "Pair" >> beam.Map(lambda w: (w, 1))
+         | "Sum" >> beam.CombinePerKey(sum)
+         | "Write" >> beam.io.WriteToText(known.output))
+
+
+if __name__ == "__main__":
+    run()
