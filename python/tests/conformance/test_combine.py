@@ -1,9 +1,11 @@
 """combine.rs: Combine (globally, per key, grouped values), Count, sum, per
 window and with merging windows."""
 
+import typing
+
 import pytest
 
-from _beam import assert_that, beam, combiners, equal_to, is_empty, window
+from _beam import ON_BEAM, assert_that, beam, combiners, equal_to, is_empty, window
 from _common import (MeanFn, SortedConcat, assert_in_window, end_of, fixed, reify, secs, timestamped,
                      timestamped_kvs, win)
 
@@ -42,9 +44,13 @@ def test_combine_globally_accumulator_type(run):
 
 
 def test_combine_globally_output_in_global_window(run):
+    # Beam Python's DirectRunner puts a global combine's output at MIN_TIMESTAMP (the Rust case, after
+    # Beam Java, expects the end of the global window).
+    run.xfail("beamline differs from Beam Python: CombineGlobally's output in the global window is at the end "
+              "of the global window; Beam Python's is at MIN_TIMESTAMP")
     with run.pipeline() as p:
         s = timestamped(p, [(1, 5)]) | beam.CombineGlobally(sum)
-        assert_that(reify(s, ms=True), equal_to([(1, "EOGW", "G")]))
+        assert_that(reify(s, ms=True), equal_to([(1, "MIN", "G")]))
 
 
 def test_combine_globally_per_window(run):
@@ -114,7 +120,9 @@ def test_combine_per_key_sessions(run):
 
 def test_combine_grouped_values(run):
     with run.pipeline() as p:
-        s = p | beam.Create([("a", [1, 2, 3]), ("b", []), ("c", [-5])]) | beam.CombineValues(sum)
+        # The type hint spares Beam's type inference the empty list (it fails on the union otherwise).
+        s = (p | beam.Create([("a", [1, 2, 3]), ("b", []), ("c", [-5])]).with_output_types(
+            typing.Tuple[str, typing.List[int]]) | beam.CombineValues(sum))
         assert_that(s, equal_to([("a", 6), ("b", 0), ("c", -5)]))
 
 
@@ -179,4 +187,7 @@ def test_combine_fn_panic_names_the_label(run):
     with pytest.raises(Exception) as info:
         p.run().wait_until_finish()
     text = str(info.value)
-    assert "Tally" in text and "unlucky input 13" in text, text[:2000]
+    assert "unlucky input 13" in text, text[:2000]
+    # Beam's DirectRunner lifts the combiner into the producer's fused stage and names that step
+    # ('Create/Map(decode)'); beamline names the combine's own label.
+    assert ON_BEAM or "Tally" in text, text[:2000]
