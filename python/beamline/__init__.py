@@ -8,7 +8,7 @@ or ``--runner=timely`` (threads and clusters of processes) runs it.
 from beamline import io, metrics, pvalue  # noqa: F401
 from beamline.pipeline import Pipeline  # noqa: F401
 from beamline.pvalue import Row, TaggedOutput  # noqa: F401
-from beamline.transforms import combiners, window  # noqa: F401
+from beamline.transforms import combiners, trigger, window  # noqa: F401
 from beamline.transforms.core import (  # noqa: F401
     CallableWrapperCombineFn, CoGroupByKey, CombineFn, CombineGlobally, CombinePerKey, CombineValues, Create, DoFn,
     Filter, FlatMap, FlatMapTuple, Flatten, GroupByKey, Impulse, Map, MapTuple, ParDo, Partition, PartitionFn,

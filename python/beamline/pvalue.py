@@ -80,18 +80,20 @@ class DoOutputsTuple:
         self._tagged = dict(tagged)
 
     def __iter__(self):
-        yield self._main
+        # As Beam's: the main output only when it has a tag, then the tagged ones.
+        if self._main_tag is not None:
+            yield self._main
         for pc in self._tagged.values():
             yield pc
 
     def __len__(self):
-        return 1 + len(self._tagged)
+        return (self._main_tag is not None) + len(self._tagged)
 
     def __getitem__(self, tag):
+        if isinstance(tag, int):
+            tag = str(tag)  # Partition's outputs are tagged "0", "1", ...
         if tag is None or tag == self._main_tag:
             return self._main
-        if isinstance(tag, int) and tag not in self._tagged:
-            return list(self)[tag]
         if tag not in self._tagged:
             raise ValueError("Tag %r is neither the main tag %r nor any of the tags %s" % (tag, self._main_tag, list(self._tagged)))
         return self._tagged[tag]

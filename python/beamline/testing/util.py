@@ -107,4 +107,11 @@ def assert_that(actual, matcher, label="assert_that", reify_windows=False, use_g
     """Checks ``actual``'s elements with ``matcher`` when the pipeline runs."""
     if reify_windows:
         raise NotImplementedError("assert_that(reify_windows=True) is not supported yet")
+    # As Beam's: tests need not keep assertion labels unique.
+    used = actual.pipeline._labels
+    if label in used:
+        i = 2
+        while "%s_%d" % (label, i) in used:
+            i += 1
+        label = "%s_%d" % (label, i)
     return actual | label >> _AssertThat(matcher, use_global_window)

@@ -2,6 +2,7 @@
 ``ToList``, ``ToDict``, ``ToSet``, ``Latest``. Count and Mean run in Rust;
 the rest are Python CombineFns."""
 
+import copy
 import heapq
 import random
 
@@ -9,8 +10,28 @@ from beamline.transforms.core import CombineFn, CombineGlobally, CombinePerKey, 
 from beamline.transforms.ptransform import PTransform
 from beamline.transforms.window import TimestampedValue
 
-__all__ = ["Count", "Mean", "Top", "Sample", "ToList", "ToDict", "ToSet", "Latest", "CountCombineFn", "MeanCombineFn",
+__all__ = ["CombinerWithoutDefaults", "Count", "Mean", "Top", "Sample", "ToList", "ToDict", "ToSet", "Latest", "CountCombineFn", "MeanCombineFn",
            "TopCombineFn", "SampleCombineFn", "ToListCombineFn", "ToDictCombineFn", "ToSetCombineFn"]
+
+
+class CombinerWithoutDefaults(PTransform):
+    """A global combiner with Beam's ``without_defaults()``: no output for an empty window."""
+
+    def __init__(self, has_defaults=True):
+        super().__init__()
+        self.has_defaults = has_defaults
+
+    def with_defaults(self, has_defaults=True):
+        new = copy.copy(self)
+        new.has_defaults = has_defaults
+        return new
+
+    def without_defaults(self):
+        return self.with_defaults(False)
+
+    def _globally(self, fn):
+        combine = CombineGlobally(fn)
+        return combine if self.has_defaults else combine.without_defaults()
 
 
 class CountCombineFn(CombineFn):
@@ -55,9 +76,9 @@ class MeanCombineFn(CombineFn):
 class Count:
     """``Count.Globally()``, ``Count.PerKey()``, ``Count.PerElement()``."""
 
-    class Globally(PTransform):
+    class Globally(CombinerWithoutDefaults):
         def expand(self, pcoll):
-            return pcoll | CombineGlobally(CountCombineFn())
+            return pcoll | self._globally(CountCombineFn())
 
     class PerKey(PTransform):
         def expand(self, pcoll):
@@ -72,9 +93,9 @@ class Count:
 class Mean:
     """``Mean.Globally()``, ``Mean.PerKey()``."""
 
-    class Globally(PTransform):
+    class Globally(CombinerWithoutDefaults):
         def expand(self, pcoll):
-            return pcoll | CombineGlobally(MeanCombineFn())
+            return pcoll | self._globally(MeanCombineFn())
 
     class PerKey(PTransform):
         def expand(self, pcoll):
@@ -117,13 +138,13 @@ class TopCombineFn(CombineFn):
 class Top:
     """``Top.Of(n)``, ``Top.Largest(n)``, ``Top.Smallest(n)`` and their ``PerKey`` forms."""
 
-    class Of(PTransform):
+    class Of(CombinerWithoutDefaults):
         def __init__(self, n, key=None, reverse=False):
             super().__init__()
             self._fn = TopCombineFn(n, key, reverse)
 
         def expand(self, pcoll):
-            return pcoll | CombineGlobally(self._fn)
+            return pcoll | self._globally(self._fn)
 
     class PerKey(PTransform):
         def __init__(self, n, key=None, reverse=False):
@@ -176,13 +197,13 @@ class SampleCombineFn(CombineFn):
 class Sample:
     """``Sample.FixedSizeGlobally(n)``, ``Sample.FixedSizePerKey(n)``."""
 
-    class FixedSizeGlobally(PTransform):
+    class FixedSizeGlobally(CombinerWithoutDefaults):
         def __init__(self, n):
             super().__init__()
             self._n = n
 
         def expand(self, pcoll):
-            return pcoll | CombineGlobally(SampleCombineFn(self._n))
+            return pcoll | self._globally(SampleCombineFn(self._n))
 
     class FixedSizePerKey(PTransform):
         def __init__(self, n):
@@ -246,11 +267,11 @@ class ToSetCombineFn(CombineFn):
         return acc
 
 
-class _ToGlobal(PTransform):
+class _ToGlobal(CombinerWithoutDefaults):
     _fn = None
 
     def expand(self, pcoll):
-        return pcoll | CombineGlobally(self._fn())
+        return pcoll | self._globally(self._fn())
 
 
 class ToList(_ToGlobal):
@@ -305,9 +326,9 @@ class _AddTimestamp(DoFn):
 class Latest:
     """``Latest.Globally()``, ``Latest.PerKey()``: the element with the latest timestamp."""
 
-    class Globally(PTransform):
+    class Globally(CombinerWithoutDefaults):
         def expand(self, pcoll):
-            return pcoll | ParDo(_AddTimestamp(False)) | CombineGlobally(_LatestCombineFn())
+            return pcoll | ParDo(_AddTimestamp(False)) | self._globally(_LatestCombineFn())
 
     class PerKey(PTransform):
         def expand(self, pcoll):

@@ -71,6 +71,17 @@ class DoFn:
         return self
 
 
+class _CallableWrapperDoFn(DoFn):
+    """``ParDo(callable)``, as Beam wraps it: the callable's result is iterated."""
+
+    def __init__(self, fn):
+        self._fn = fn
+        self.process = fn
+
+    def default_label(self):
+        return label_from_callable(self._fn)
+
+
 def _context_params(fn):
     """The parameters of ``fn`` whose default is a DoFn param: ``[(name, param)]``."""
     try:
@@ -88,7 +99,7 @@ class _DoFnInvoker:
         self.dofn = dofn
         self.args = list(args)
         self.kwargs = dict(kwargs)
-        self.side_slots = side_slots  # per side input: ("arg", index) or ("kw", name)
+        self.side_slots = side_slots  # per side input: ("arg", index, kind) or ("kw", name, kind)
         self.label = label
         self.context = _context_params(dofn.process)
         self._metrics = _metric._Container()
@@ -97,7 +108,9 @@ class _DoFnInvoker:
         if not self.side_slots:
             return self.args, self.kwargs
         args, kwargs = list(self.args), dict(self.kwargs)
-        for (where, at), value in zip(self.side_slots, sides):
+        for (where, at, kind), value in zip(self.side_slots, sides):
+            if kind == "multimap":
+                value = _MultiMap(value)
             if where == "arg":
                 args[at] = value
             else:
@@ -226,6 +239,13 @@ class _CallableInvoker(_DoFnInvoker):
         return outs, counts
 
 
+class _MultiMap(dict):
+    """An ``AsMultiMap`` view: a key without values reads as ``[]``, as in Beam."""
+
+    def __missing__(self, key):
+        return []
+
+
 def _side_inputs(args, kwargs):
     """Side inputs among the arguments: ``(slots, [(pcollection id, kind, has_default, default)])``."""
     slots, sides = [], []
@@ -235,7 +255,7 @@ def _side_inputs(args, kwargs):
             v = AsIter(v)
         if isinstance(v, AsSideInput):
             has_default, default = v._default()
-            slots.append((where, at))
+            slots.append((where, at, v._kind))
             sides.append((v.pvalue._id, v._kind, has_default, default))
             return True
         return False
@@ -245,6 +265,18 @@ def _side_inputs(args, kwargs):
     for k, a in kwargs.items():
         one("kw", k, a)
     return slots, sides
+
+
+def _without_sides(args, kwargs, slots):
+    """The arguments with ``None`` where side inputs go (the runner passes their
+    contents; the views themselves hold PCollections, which do not pickle)."""
+    args, kwargs = list(args), dict(kwargs)
+    for where, at, _ in slots:
+        if where == "arg":
+            args[at] = None
+        else:
+            kwargs[at] = None
+    return args, kwargs
 
 
 def _pickle(obj, label):
@@ -260,9 +292,11 @@ class ParDo(PTransform):
     def __init__(self, fn, *args, **kwargs):
         super().__init__()
         if isinstance(fn, type) and issubclass(fn, DoFn):
-            raise TypeError("ParDo takes a DoFn instance, got the class %s: write ParDo(%s())" % (fn.__name__, fn.__name__))
+            raise ValueError("Use %s() not %s." % (fn.__name__, fn.__name__))
         if not isinstance(fn, DoFn):
-            raise TypeError("ParDo must be called with a DoFn instance, got %r" % (fn,))
+            if not callable(fn):
+                raise TypeError("ParDo must be called with a DoFn instance, got %r" % (fn,))
+            fn = _CallableWrapperDoFn(fn)
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -278,7 +312,8 @@ class ParDo(PTransform):
         return self
 
     def _invoker(self, label, slots):
-        return _DoFnInvoker(self.fn, self.args, self.kwargs, slots, label)
+        args, kwargs = _without_sides(self.args, self.kwargs, slots)
+        return _DoFnInvoker(self.fn, args, kwargs, slots, label)
 
     def _native_apply(self, pipeline, label, pcoll):
         if not isinstance(pcoll, PCollection):
@@ -311,7 +346,8 @@ class _CallableParDo(ParDo):
         return "%s(%s)" % (self._name, label_from_callable(self.fn))
 
     def _invoker(self, label, slots):
-        return _CallableInvoker(self._kind, self.fn, self.args, self.kwargs, slots, label)
+        args, kwargs = _without_sides(self.args, self.kwargs, slots)
+        return _CallableInvoker(self._kind, self.fn, args, kwargs, slots, label)
 
     def _builtin(self):
         return None
@@ -501,7 +537,9 @@ class WindowInto(PTransform):
         if not isinstance(windowfn, _window.WindowFn):
             raise TypeError("WindowInto takes a WindowFn (FixedWindows, SlidingWindows, Sessions, GlobalWindows), got %r"
                             % (windowfn,))
-        if trigger is not None or accumulation_mode is not None:
+        from beamline.transforms.trigger import DefaultTrigger
+
+        if (trigger is not None and not isinstance(trigger, DefaultTrigger)) or accumulation_mode is not None:
             raise NotImplementedError(
                 "beamline fires each window once, when the watermark passes its end; triggers and accumulation modes "
                 "are not supported yet")

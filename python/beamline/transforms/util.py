@@ -72,32 +72,25 @@ RemoveDuplicates = Distinct
 
 
 class ToString:
-    """Elements as strings: ``ToString.Element()``, ``ToString.Kvs()``, ``ToString.Iterables()``."""
+    """Elements as strings: ``ToString.Element()``; ``ToString.Iterables()`` (and its
+    alias ``ToString.Kvs()``) joins each element's items with a delimiter."""
 
-    class Element(_Builtin):
-        _op = "str"
+    @staticmethod
+    def Element():
+        return _Str().with_label("ElementToString")
 
-    class Kvs(PTransform):
-        def __init__(self, delimiter=","):
-            super().__init__()
-            self.delimiter = delimiter
+    @staticmethod
+    def Iterables(delimiter=None):
+        d = "," if delimiter is None else delimiter
+        return Map(lambda xs: d.join(str(x) for x in xs)).with_label("IterablesToString")
 
-        def _native_apply(self, pipeline, label, pcoll):
-            if self.delimiter == ",":
-                return pipeline._pcoll(pipeline._native.builtin(label, pcoll._id, "str_kv"), label)
-            d = self.delimiter
-            return pipeline.apply(Map(lambda kv: "%s%s%s" % (kv[0], d, kv[1])), pcoll, label)
+    # As in Beam: an alias of Iterables.
+    Kvs = Iterables
+    KeyValue = Iterables
 
-    class Iterables(PTransform):
-        def __init__(self, delimiter=","):
-            super().__init__()
-            self.delimiter = delimiter
 
-        def expand(self, pcoll):
-            d = self.delimiter
-            return pcoll | Map(lambda it: d.join(str(x) for x in it))
-
-    KeyValue = Kvs
+class _Str(_Builtin):
+    _op = "str"
 
 
 def _regex(pattern):
@@ -105,12 +98,13 @@ def _regex(pattern):
 
 
 class Regex:
-    """Regular-expression transforms, with Python's ``re`` semantics."""
+    """Regular-expression transforms, with Python's ``re`` and Beam's outputs."""
 
     ALL = "__regex_all_groups"
 
     @staticmethod
     def matches(regex, group=0):
+        """The match (``group``) at the start of each element that matches."""
         r = _regex(regex)
 
         def fn(s):
@@ -118,18 +112,19 @@ class Regex:
             if m:
                 yield m.group(group)
 
-        return FlatMap(fn).with_label("Regex.matches")
+        return FlatMap(fn).with_label("matches")
 
     @staticmethod
     def all_matches(regex):
+        """Every group of the match at the start of each element, as a list."""
         r = _regex(regex)
 
         def fn(s):
             m = r.match(s)
             if m:
-                yield [m.group(g) for g in range(0, (r.groups or 0) + 1)]
+                yield [m.group(ix) for ix in range(m.lastindex + 1)]
 
-        return FlatMap(fn).with_label("Regex.all_matches")
+        return FlatMap(fn).with_label("all_matches")
 
     @staticmethod
     def matches_kv(regex, keyGroup, valueGroup=0):
@@ -140,10 +135,11 @@ class Regex:
             if m:
                 yield (m.group(keyGroup), m.group(valueGroup))
 
-        return FlatMap(fn).with_label("Regex.matches_kv")
+        return FlatMap(fn).with_label("matches_kv")
 
     @staticmethod
     def find(regex, group=0):
+        """The first match anywhere in each element."""
         r = _regex(regex)
 
         def fn(s):
@@ -151,52 +147,56 @@ class Regex:
             if m:
                 yield m.group(group)
 
-        return FlatMap(fn).with_label("Regex.find")
+        return FlatMap(fn).with_label("find")
 
     @staticmethod
     def find_all(regex, group=0, outputEmpty=True):
+        """One list per element of its matches; ``Regex.ALL`` gives ``(match, first group)`` pairs."""
+        r = _regex(regex)
+
+        def fn(s):
+            matches = r.finditer(s)
+            if group == Regex.ALL:
+                yield [(m.group(), m.groups()[0]) for m in matches if outputEmpty or m.groups()[0]]
+            else:
+                yield [m.group(group) for m in matches if outputEmpty or m.group(group)]
+
+        return FlatMap(fn).with_label("find_all")
+
+    @staticmethod
+    def find_kv(regex, keyGroup, valueGroup=0):
+        """A key-value pair for every match in each element."""
         r = _regex(regex)
 
         def fn(s):
             for m in r.finditer(s):
-                if group == Regex.ALL:
-                    yield [m.group(g) for g in range(0, (r.groups or 0) + 1)]
-                elif outputEmpty or m.group(group):
-                    yield m.group(group)
-
-        return FlatMap(fn).with_label("Regex.find_all")
-
-    @staticmethod
-    def find_kv(regex, keyGroup, valueGroup=0):
-        r = _regex(regex)
-
-        def fn(s):
-            m = r.search(s)
-            if m:
                 yield (m.group(keyGroup), m.group(valueGroup))
 
-        return FlatMap(fn).with_label("Regex.find_kv")
+        return FlatMap(fn).with_label("find_kv")
 
     @staticmethod
     def replace_all(regex, replacement):
         r = _regex(regex)
-        return Map(lambda s: r.sub(replacement, s)).with_label("Regex.replace_all")
+        return Map(lambda s: r.sub(replacement, s)).with_label("replace_all")
 
     @staticmethod
     def replace_first(regex, replacement):
         r = _regex(regex)
-        return Map(lambda s: r.sub(replacement, s, 1)).with_label("Regex.replace_first")
+        return Map(lambda s: r.sub(replacement, s, 1)).with_label("replace_first")
 
     @staticmethod
     def split(regex, outputEmpty=False):
+        """One list per element of its parts (without empty ones unless ``outputEmpty``)."""
         r = _regex(regex)
+        keep_empty = bool(outputEmpty)
 
         def fn(s):
-            for part in r.split(s):
-                if outputEmpty or part:
-                    yield part
+            parts = r.split(s)
+            if parts and not keep_empty:
+                parts = [p for p in parts if p]
+            yield parts
 
-        return FlatMap(fn).with_label("Regex.split")
+        return FlatMap(fn).with_label("split")
 
 
 def _field_getter(f):
