@@ -7,6 +7,17 @@ _UNBOUNDED = "an unbounded Rust source that Beam's Python API (and beamline's) d
 _JSON = "JSON-lines IO, which Beam's Python API does not have"
 
 NOT_APPLICABLE = {
+    "unbounded_generator_emits_the_sequence": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_fixed_window_counts_per_key": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_out_of_order_data_all_counted": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_late_data_within_allowed_lateness_is_kept": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_flatten_with_bounded": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_chained_windowed_aggregations": _UNBOUNDED + " (GenerateSequence)",
+    "unbounded_side_input_per_window": _UNBOUNDED + " (GenerateSequence)",
+    "direct_detects_a_mutating_dofn": _DIRECT + ": Rust interior mutability of an input element",
+    "direct_round_trips_elements_through_coders": _DIRECT + ": a Rust serde type whose coder drops a field",
+    "direct_shuffles_bundle_order": _DIRECT + ": its --direct-seed shuffling of bundles",
+    "direct_reports_coder_errors": _DIRECT + " and Rust coders: a Rust type whose coder fails",
     "pcollection_of_another_pipeline_fails": "Beam Python defines no such check: p.apply(t, pcoll_of_another_pipeline) "
                                              "is accepted by Beam's DirectRunner, and Rust's apply_to has no Python form",
     "graph_names_the_primitives": "the Rust portable graph's beamline:transform URNs (graph internals; Beam "

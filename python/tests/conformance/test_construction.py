@@ -113,8 +113,6 @@ class Everything(beam.DoFn):
 
 def test_graph_round_trip_of_every_transform(run):
     # The Rust case's +graph column round-trips this pipeline; here it is every transform in one run.
-    from test_side_inputs import SIDE_PICKLE
-    run.xfail(SIDE_PICKLE)
     from _common import end_of
     with run.pipeline() as p:
         xs = timestamped(p, [(x, x * 4) for x in range(1, 7)], "Numbers")

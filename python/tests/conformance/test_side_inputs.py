@@ -11,11 +11,6 @@ SIDE_PICKLE = ("beamline bug: any side input fails at construction: 'cannot pick
                "cannot be pickled' (the invoker pickles the AsSingleton/AsList arguments with their PCollection)")
 
 
-@pytest.fixture(autouse=True)
-def _side_inputs_do_not_pickle(run):
-    run.xfail(SIDE_PICKLE)
-
-
 def _add(x, s):
     return x + s
 
