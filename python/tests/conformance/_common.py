@@ -162,9 +162,6 @@ def run_pipeline(p):
     return result
 
 
-TIMELY = ("py-timely/1", "py-timely/2")
-TIMELY_METRICS = ("beamline bug: on --runner=timely a Python DoFn's metrics are not reported "
-                  "(result.metrics().query() is empty)")
 
 
 def end_of(a, b):

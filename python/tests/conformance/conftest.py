@@ -72,11 +72,11 @@ def pytest_runtest_makereport(item, call):
     case = item.originalname[len("test_"):]
     column = callspec.params["run"][0]
     cell = _results.setdefault(case, {})
-    if report.failed or hasattr(report, "wasxfail"):
-        cell[column] = "FAIL"
-    elif report.when == "call" and report.passed:
-        cell.setdefault(column, "pass")
-    elif report.skipped:
+    if report.when == "call":
+        # The case's own outcome: an expected failure (xfail) is a FAIL of the cell, and a body that
+        # passed is a pass even when pytest fails it as an unexpected pass (XPASS strict).
+        cell[column] = "pass" if call.excinfo is None else "FAIL"
+    elif report.failed or report.skipped:
         cell[column] = "FAIL"
 
 

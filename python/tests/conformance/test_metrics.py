@@ -1,15 +1,8 @@
 """metrics.rs: counters, distributions and gauges reported by DoFns, addressed
 by (nested) step labels and read from the PipelineResult."""
 
-import pytest
-
 from _beam import Metrics, MetricsFilter, assert_that, beam, equal_to
-from _common import TIMELY, TIMELY_METRICS, AddN, run_pipeline
-
-
-@pytest.fixture(autouse=True)
-def _timely_metrics(run):
-    run.xfail(TIMELY_METRICS, TIMELY)
+from _common import AddN, run_pipeline
 
 
 def _query(result, step=None, name=None, kind="counters"):

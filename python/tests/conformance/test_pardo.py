@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from _beam import TimestampedValue, assert_that, beam, combiners, equal_to, is_empty, pvalue, window
-from _common import (TIMELY, TIMELY_METRICS, AddN, FailOn, assert_in_window, counter, fixed, reify, run_pipeline, secs, timestamped,
+from _common import (AddN, FailOn, assert_in_window, counter, fixed, reify, run_pipeline, secs, timestamped,
                      win)
 
 
@@ -85,7 +85,6 @@ def _well_formed(events):
 
 
 def test_pardo_lifecycle(run):
-    run.xfail(TIMELY_METRICS, TIMELY)
     token = next(_TOKENS)
     n = 5000
     p = run.pipeline()
@@ -128,7 +127,6 @@ class EmitAtFinish(beam.DoFn):
 
 
 def test_pardo_finish_bundle_emits(run):
-    run.xfail(TIMELY_METRICS, TIMELY)
     p = run.pipeline()
     xs = p | beam.Create(range(1000)) | "EmitAtFinish" >> beam.ParDo(EmitAtFinish())
     assert_that(reify(xs), equal_to([(x, secs(x), win(x // 10 * 10, x // 10 * 10 + 10)) for x in range(1000)]))
