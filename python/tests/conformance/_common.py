@@ -2,6 +2,7 @@
 values (seconds), and the Rust suite's small DoFns."""
 
 from _beam import END_OF_GLOBAL, MIN_TIMESTAMP, TimestampedValue, beam, window
+from _beam import util as _util
 
 
 def ts_of(t, ms=False):
@@ -190,3 +191,18 @@ def summarize(kv):
 def timestamped_kvs(p, xs, label="Create"):
     """(k, v) pairs at t seconds, from (k, v, t) triples."""
     return timestamped(p, [((k, v), t) for k, v, t in xs], label)
+
+
+def equal_sorted(expected):
+    """equal_to by sorting, for thousands of elements (beamline's equal_to compares them pairwise, in
+    quadratic time)."""
+    want = sorted(expected, key=repr)
+
+    def match(actual):
+        got = sorted(actual, key=repr)
+        if got != want:
+            missing = [e for e in want if e not in got][:5]
+            unexpected = [a for a in got if a not in want][:5]
+            raise _util.BeamAssertException("Failed assert: %d elements expected, got %d; missing %r..., unexpected "
+                                           "%r..." % (len(want), len(got), missing, unexpected))
+    return match
