@@ -129,9 +129,10 @@ def test_metrics_same_dofn_two_steps(run):
 
 def test_metrics_many_elements(run):
     p = run.pipeline()
-    _measured(p, list(range(1, 100_001)))
+    n = 20_000  # the Rust case's 100 000, cut for the Python run
+    _measured(p, list(range(1, n + 1)))
     r = run_pipeline(p)
-    assert _counter(r, "Measure", "elements") == 100_000
-    assert _counter(r, "Measure", "total") == 5_000_050_000
+    assert _counter(r, "Measure", "elements") == n
+    assert _counter(r, "Measure", "total") == n * (n + 1) // 2
     count, _, mn, mx = _distribution(r, "Measure", "values")
-    assert (count, mn, mx) == (100_000, 1, 100_000)
+    assert (count, mn, mx) == (n, 1, n)
