@@ -124,7 +124,11 @@ impl DoFn for ToKvList {
     fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, (Value, Vec<Value>)>) -> Result<(), DoFnError> {
         match v.into_pair().map_err(|v| not_pair("CombineValues", &v))? {
             (k, Value::List(vs) | Value::Tuple(vs)) => ctx.emit((k, vs)),
-            (_, other) => return Err(DoFnError::new(format!("TypeError: CombineValues needs (key, list) pairs, got a value {other:?}"))),
+            (_, other) => {
+                return Err(DoFnError::new(format!(
+                    "TypeError: CombineValues needs (key, list) pairs, got a value {other:?}"
+                )))
+            }
         }
         Ok(())
     }
@@ -158,7 +162,11 @@ impl DoFn for FromGroup {
     fn process(&mut self, kv: &(Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
         self.process_owned(kv.clone(), ctx)
     }
-    fn process_owned(&mut self, (k, vs): (Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+    fn process_owned(
+        &mut self,
+        (k, vs): (Value, Vec<Value>),
+        ctx: &mut ProcessContext<'_, Value>,
+    ) -> Result<(), DoFnError> {
         ctx.emit(Value::Tuple(vec![k, Value::List(vs)]));
         Ok(())
     }
@@ -199,7 +207,11 @@ impl DoFn for FromCoGroup {
     fn process(&mut self, kv: &(Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
         self.process_owned(kv.clone(), ctx)
     }
-    fn process_owned(&mut self, (k, tagged): (Value, Vec<Value>), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+    fn process_owned(
+        &mut self,
+        (k, tagged): (Value, Vec<Value>),
+        ctx: &mut ProcessContext<'_, Value>,
+    ) -> Result<(), DoFnError> {
         let mut lists: Vec<Vec<Value>> = vec![Vec::new(); self.inputs];
         for t in tagged {
             if let Value::Tuple(mut iv) = t {

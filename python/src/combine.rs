@@ -26,7 +26,9 @@ fn type_error(message: String) -> ! {
 /// Python's `a + b` for numbers.
 fn add(a: &Value, b: &Value) -> Value {
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int).unwrap_or(Value::Float(*x as f64 + *y as f64)),
+        (Value::Int(x), Value::Int(y)) => {
+            x.checked_add(*y).map(Value::Int).unwrap_or(Value::Float(*x as f64 + *y as f64))
+        }
         (Value::Bool(x), y) => add(&Value::Int(*x as i64), y),
         (x, Value::Bool(y)) => add(x, &Value::Int(*y as i64)),
         (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => Value::Float(*x as f64 + y),
@@ -52,8 +54,12 @@ pub(crate) fn py_cmp(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),
         (Value::Tuple(x), Value::Tuple(y)) | (Value::List(x), Value::List(y)) => {
             for (p, q) in x.iter().zip(y) {
-                if p != q {
-                    return py_cmp(p, q);
+                if p == q {
+                    continue;
+                }
+                match py_cmp(p, q) {
+                    Some(Ordering::Equal) => {}
+                    other => return other,
                 }
             }
             Some(x.len().cmp(&y.len()))

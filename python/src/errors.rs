@@ -64,7 +64,9 @@ impl From<NativeError> for PyErr {
         match e {
             Error::Options(_) | Error::Help(_) => PyValueError::new_err(text),
             Error::Construction(_) => PyRuntimeError::new_err(text),
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(text),
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                PyFileNotFoundError::new_err(text)
+            }
             Error::Io { .. } => PyOSError::new_err(text),
             _ => PipelineError::new_err(text),
         }

@@ -67,7 +67,9 @@ impl NativePipeline {
             (Some("max"), None) => Combiner::Max,
             (Some("count"), None) => Combiner::Count,
             (Some("mean"), None) => Combiner::Mean,
-            (other, None) => return Err(Error::Construction(format!("'{label}': unknown built-in combiner {other:?}"))),
+            (other, None) => {
+                return Err(Error::Construction(format!("'{label}': unknown built-in combiner {other:?}")))
+            }
         })
     }
 }
@@ -216,10 +218,13 @@ impl NativePipeline {
                 "dict" => SideKind::Dict,
                 "multimap" => SideKind::MultiMap,
                 other => {
-                    return Err(NativeError(Error::Construction(format!("'{label}': unknown side input kind '{other}'"))))
+                    return Err(NativeError(Error::Construction(format!(
+                        "'{label}': unknown side input kind '{other}'"
+                    ))))
                 }
             };
-            let default = if has_default { Some(Value::from_py(&default).map_err(py_construction(label))?) } else { None };
+            let default =
+                if has_default { Some(Value::from_py(&default).map_err(py_construction(label))?) } else { None };
             specs.push(SideSpec { kind, default });
             side_ids.push(id);
         }
@@ -287,7 +292,13 @@ impl NativePipeline {
 
     /// `CombinePerKey` with a built-in (`name`) or a pickled Python invoker.
     #[pyo3(signature = (label, input, name=None, invoker=None))]
-    fn combine_per_key(&self, label: &str, input: &str, name: Option<&str>, invoker: Option<Vec<u8>>) -> NativeResult<String> {
+    fn combine_per_key(
+        &self,
+        label: &str,
+        input: &str,
+        name: Option<&str>,
+        invoker: Option<Vec<u8>>,
+    ) -> NativeResult<String> {
         self.with(|p| {
             let input = Self::input(p, input)?;
             let full = p.begin_composite(label, input.ids())?;
@@ -324,7 +335,13 @@ impl NativePipeline {
 
     /// `CombineValues`: `(k, iterable)` into `(k, combined)`.
     #[pyo3(signature = (label, input, name=None, invoker=None))]
-    fn combine_values(&self, label: &str, input: &str, name: Option<&str>, invoker: Option<Vec<u8>>) -> NativeResult<String> {
+    fn combine_values(
+        &self,
+        label: &str,
+        input: &str,
+        name: Option<&str>,
+        invoker: Option<Vec<u8>>,
+    ) -> NativeResult<String> {
         self.with(|p| {
             let input = Self::input(p, input)?;
             let full = p.begin_composite(label, input.ids())?;
@@ -351,7 +368,15 @@ impl NativePipeline {
 
     /// `WindowInto`: `kind` is global, fixed, sliding or sessions; sizes in microseconds.
     #[pyo3(signature = (label, input, kind, size=0, period=0, offset=0))]
-    fn window_into(&self, label: &str, input: &str, kind: &str, size: i64, period: i64, offset: i64) -> NativeResult<String> {
+    fn window_into(
+        &self,
+        label: &str,
+        input: &str,
+        kind: &str,
+        size: i64,
+        period: i64,
+        offset: i64,
+    ) -> NativeResult<String> {
         let window_fn = match kind {
             "global" => WindowFn::Global,
             "fixed" => WindowFn::Fixed { size, offset },
@@ -362,7 +387,9 @@ impl NativePipeline {
         if let Err(m) = window_fn.validate() {
             return Err(NativeError(Error::Construction(format!("'{label}': {m}"))));
         }
-        self.with(|p| Ok(Self::input(p, input)?.apply_named(label, WindowInto::<Value>::new(window_fn)).id().to_string()))
+        self.with(|p| {
+            Ok(Self::input(p, input)?.apply_named(label, WindowInto::<Value>::new(window_fn)).id().to_string())
+        })
     }
 
     /// `Reshuffle`.

@@ -152,7 +152,9 @@ fn view<'py>(py: Python<'py>, kind: &SideKind, values: Vec<Value>) -> PyResult<B
             let d = pyo3::types::PyDict::new(py);
             for v in values {
                 let (k, v) = v.into_pair().map_err(|v| {
-                    pyo3::exceptions::PyTypeError::new_err(format!("a dict side input needs key-value pairs, got {v:?}"))
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "a dict side input needs key-value pairs, got {v:?}"
+                    ))
                 })?;
                 let (k, v) = (k.to_py(py)?, v.to_py(py)?);
                 if *kind == SideKind::Dict {
@@ -215,7 +217,9 @@ impl PyInvoker {
         }
         if ty.is(TIMESTAMPED_VALUE.import(py, "beamline.transforms.window", "TimestampedValue")?) {
             let value = Value::from_py(&obj.getattr(intern!(py, "value"))?)?;
-            let ts = Timestamp::from_micros(obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?);
+            let ts = Timestamp::from_micros(
+                obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?,
+            );
             for window in self.shared.input_window_fn.assign(ts) {
                 c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
             }
@@ -223,7 +227,9 @@ impl PyInvoker {
         }
         if ty.is(WINDOWED_VALUE.import(py, "beamline.utils.windowed_value", "WindowedValue")?) {
             let value = Value::from_py(&obj.getattr(intern!(py, "value"))?)?;
-            let ts = Timestamp::from_micros(obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?);
+            let ts = Timestamp::from_micros(
+                obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?,
+            );
             for w in obj.getattr(intern!(py, "windows"))?.try_iter()? {
                 let window = window_from_py(&w?)?;
                 c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
@@ -235,7 +241,12 @@ impl PyInvoker {
     }
 
     /// The side-input arguments for an element in `window`.
-    fn side_args<'py>(&self, py: Python<'py>, sides: &[SideInputView], window: &Window) -> PyResult<Bound<'py, PyTuple>> {
+    fn side_args<'py>(
+        &self,
+        py: Python<'py>,
+        sides: &[SideInputView],
+        window: &Window,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let mut args = Vec::with_capacity(sides.len());
         for (i, s) in sides.iter().enumerate() {
             let side = s
@@ -378,6 +389,8 @@ impl DoFnInvoker for PyInvoker {
     }
 
     fn teardown(&mut self) -> Result<()> {
+        // A runner may take the metrics after teardown (timely does): keep them first.
+        self.collect_metrics();
         let Some(obj) = self.obj.take() else { return Ok(()) };
         Python::attach(|py| {
             let r = obj.bind(py).call_method0(intern!(py, "teardown"));
@@ -388,6 +401,14 @@ impl DoFnInvoker for PyInvoker {
     }
 
     fn take_metrics(&mut self) -> MetricsContainer {
+        self.collect_metrics();
+        std::mem::take(&mut self.metrics)
+    }
+}
+
+impl PyInvoker {
+    /// Moves the Python invoker's metric updates into `self.metrics`.
+    fn collect_metrics(&mut self) {
         if let Some(obj) = &self.obj {
             let taken = Python::attach(|py| -> PyResult<_> {
                 let r = obj.bind(py).call_method0(intern!(py, "take_metrics"))?;
@@ -407,6 +428,5 @@ impl DoFnInvoker for PyInvoker {
                 }
             }
         }
-        std::mem::take(&mut self.metrics)
     }
 }

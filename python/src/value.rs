@@ -321,54 +321,45 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// Equality as Python's `==` for these types: `1 == 1.0 == True`, and
-/// containers element by element; pickled objects by their bytes.
+/// Equality as Beam's grouping sees it (keys compare by their encoding): the
+/// same kind and value, so `1`, `1.0` and `True` are three keys; containers
+/// element by element; pickled objects by their bytes.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
             (None, None) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
             (Str(a), Str(b)) => a == b,
             (Bytes(a), Bytes(b)) | (Pickled(a), Pickled(b)) => a == b,
             (Tuple(a), Tuple(b)) | (List(a), List(b)) => a == b,
-            (Dict(a), Dict(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2)),
-            (a, b) => match (a.as_number(), b.as_number()) {
-                (Some(x), Some(y)) => x == y,
-                _ => false,
-            },
+            (Dict(a), Dict(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
+            }
+            _ => false,
         }
     }
 }
 
 impl Eq for Value {}
 
-impl Value {
-    /// Numbers (bool, int, float) as one kind, for equality and hashing.
-    fn as_number(&self) -> Option<Number> {
-        match self {
-            Value::Bool(b) => Some(Number::Int(*b as i64)),
-            Value::Int(i) => Some(Number::Int(*i)),
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(Number::Int(*f as i64)),
-            Value::Float(f) => Some(Number::Float(if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() })),
-            _ => Option::None,
-        }
-    }
-}
-
-#[derive(PartialEq, Hash)]
-enum Number {
-    Int(i64),
-    Float(u64),
-}
-
 impl Hash for Value {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        if let Some(n) = self.as_number() {
-            0u8.hash(h);
-            n.hash(h);
-            return;
-        }
         match self {
+            Value::Bool(b) => {
+                8u8.hash(h);
+                b.hash(h)
+            }
+            Value::Int(i) => {
+                0u8.hash(h);
+                i.hash(h)
+            }
+            Value::Float(f) => {
+                9u8.hash(h);
+                if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() }.hash(h)
+            }
             Value::None => 1u8.hash(h),
             Value::Str(s) => {
                 2u8.hash(h);
@@ -395,7 +386,6 @@ impl Hash for Value {
                 7u8.hash(h);
                 b.hash(h)
             }
-            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
         }
     }
 }
@@ -434,11 +424,14 @@ mod tests {
     }
 
     #[test]
-    fn numbers_compare_and_hash_across_kinds() {
+    fn numbers_of_different_kinds_are_different_keys() {
+        // Beam groups by the encoded key: 1, 1.0 and True are three keys.
         let h = |v: &Value| beamline::key_hash(v);
-        assert_eq!(Value::Int(1), Value::Float(1.0));
-        assert_eq!(h(&Value::Int(1)), h(&Value::Float(1.0)));
-        assert_eq!(h(&Value::Bool(true)), h(&Value::Int(1)));
+        assert_ne!(Value::Int(1), Value::Float(1.0));
+        assert_ne!(Value::Bool(true), Value::Int(1));
         assert_ne!(Value::Str("1".into()), Value::Int(1));
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+        assert_eq!(h(&Value::Float(2.5)), h(&Value::Float(2.5)));
+        assert_ne!(h(&Value::Int(1)), h(&Value::Float(1.0)));
     }
 }
