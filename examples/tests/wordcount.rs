@@ -490,6 +490,33 @@ fn wordcount_on_a_two_process_timely_cluster_gives_the_direct_runners_lines() {
     assert_eq!(sorted_lines(&files), sorted_lines(&direct.output_files));
 }
 
+#[test]
+fn a_process_that_fails_ends_its_cluster_instead_of_hanging() {
+    let Some(bin) = example_binary("wordcount") else {
+        eprintln!("skipped: the wordcount example binary is not built");
+        return;
+    };
+    let dir = TempDir::new("wc-cluster-fail");
+    let input = dir.path("in.txt");
+    std::fs::write(&input, generated_text(20_000, 5)).unwrap();
+    // Process 1 cannot write its shards: their directory is a file.
+    let blocker = dir.path("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let hosts = hosts_file(&dir, 2);
+    let outputs = [dir.path("ok/c"), format!("{blocker}/c")];
+    let mut children: Vec<_> = (0..2)
+        .map(|i| {
+            let args = [format!("--input={input}"), format!("--output={}", outputs[i]), "--num-shards=4".into()];
+            cluster_process(&bin, &hosts, 2, i, &args)
+        })
+        .collect();
+    let statuses: Vec<_> = children.iter_mut().map(|c| wait_at_most(c, 60)).collect();
+    let stderrs: Vec<String> = children.iter_mut().map(stderr_of).collect();
+    assert!(statuses.iter().all(|s| !s.success()), "both processes fail: {stderrs:?}");
+    assert!(stderrs[1].contains("not-a-dir"), "process 1 names the path it cannot write: {}", stderrs[1]);
+    assert!(stderrs[0].contains("lost process 1"), "process 0 names the lost process: {}", stderrs[0]);
+}
+
 /// Sends SIGINT (or SIGKILL) to a child through `kill`.
 fn signal(child: &std::process::Child, name: &str) -> bool {
     Command::new("kill").args([format!("-{name}"), child.id().to_string()]).status().is_ok_and(|s| s.success())

@@ -3,7 +3,7 @@
 //! the conversions around the SDK's typed GroupByKey, combines and text IO.
 
 use crate::value::Value;
-use beamline::{DoFn, DoFnError, ProcessContext};
+use beamline::{DoFn, DoFnError, ProcessContext, Timestamp, Window};
 use serde::{Deserialize, Serialize};
 
 /// One value-to-values step.
@@ -24,6 +24,8 @@ pub(crate) enum Op {
     KvSwap,
     /// `(element, None)`, as `Count.PerElement` keys its input.
     PairWithNone,
+    /// A global combine's output, stamped as Beam's Python runners stamp it.
+    Restamp,
 }
 
 /// Applies an [`Op`] to every element.
@@ -81,12 +83,29 @@ impl DoFn for ValueOp {
                 ctx.emit(Value::Tuple(vec![val, k]));
             }
             Op::PairWithNone => ctx.emit(Value::Tuple(vec![v, Value::None])),
+            // Beam Python stamps a CombineGlobally output in the global window at its minimum.
+            Op::Restamp if ctx.window() == Window::Global => ctx.emit_with_timestamp(v, Timestamp::MIN),
+            Op::Restamp => emit_grouped(ctx, v),
         }
         Ok(())
     }
 
     fn name(&self) -> String {
         format!("{:?}", self.op)
+    }
+}
+
+/// Emits a grouped or combined output where Beam's Python runners stamp
+/// it: a window's last millisecond (Beam keeps event time in milliseconds
+/// there), not its last microsecond, which is the Rust SDK's end of window.
+fn emit_grouped(ctx: &mut ProcessContext<'_, Value>, v: Value) {
+    match ctx.window() {
+        Window::Interval { start, end }
+            if ctx.timestamp() == end.plus_micros(-1) && end.as_micros() - start.as_micros() >= 1000 =>
+        {
+            ctx.emit_with_timestamp(v, Timestamp::from_micros(end.as_micros() - 1000))
+        }
+        _ => ctx.emit(v),
     }
 }
 
@@ -146,7 +165,7 @@ impl DoFn for FromKv {
         self.process_owned(kv.clone(), ctx)
     }
     fn process_owned(&mut self, (k, v): (Value, Value), ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
-        ctx.emit(Value::Tuple(vec![k, v]));
+        emit_grouped(ctx, Value::Tuple(vec![k, v]));
         Ok(())
     }
 }
@@ -167,7 +186,7 @@ impl DoFn for FromGroup {
         (k, vs): (Value, Vec<Value>),
         ctx: &mut ProcessContext<'_, Value>,
     ) -> Result<(), DoFnError> {
-        ctx.emit(Value::Tuple(vec![k, Value::List(vs)]));
+        emit_grouped(ctx, Value::Tuple(vec![k, Value::List(vs)]));
         Ok(())
     }
 }
@@ -228,7 +247,7 @@ impl DoFn for FromCoGroup {
             }
             None => Value::Tuple(lists.into_iter().map(Value::List).collect()),
         };
-        ctx.emit(Value::Tuple(vec![k, grouped]));
+        emit_grouped(ctx, Value::Tuple(vec![k, grouped]));
         Ok(())
     }
 }

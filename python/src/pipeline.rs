@@ -9,7 +9,9 @@ use crate::pyfn::{self, PyParDoPayload, SideKind, SideSpec};
 use crate::value::Value;
 use beamline::io::{ReadFromText, WriteToText};
 use beamline::prelude::*;
-use beamline::{Error, ExecutableParDo, Job, NoOptions, PValue, PipelineOptions, PipelineResult, Timestamp};
+use beamline::{
+    Error, ExecutableParDo, Job, NoOptions, PValue, PipelineOptions, PipelineResult, Timestamp, TimestampCombiner,
+};
 use pyo3::prelude::*;
 use std::sync::Mutex;
 
@@ -327,7 +329,8 @@ impl NativePipeline {
             let out = with_combiner!(Self::combiner(&full, name, invoker)?, |f| {
                 let c = Combine::globally(f);
                 input.apply_named("Combine", if defaults { c } else { c.without_defaults() })
-            });
+            })
+            .apply_named("Restamp", ParDo::of(ValueOp { op: Op::Restamp }));
             p.end_composite(out.ids());
             Ok(out.id().to_string())
         })
@@ -366,8 +369,10 @@ impl NativePipeline {
         })
     }
 
-    /// `WindowInto`: `kind` is global, fixed, sliding or sessions; sizes in microseconds.
-    #[pyo3(signature = (label, input, kind, size=0, period=0, offset=0))]
+    /// `WindowInto`: `kind` is global, fixed, sliding or sessions; sizes in
+    /// microseconds; `timestamp_combiner` is end_of_window, earliest or latest.
+    #[pyo3(signature = (label, input, kind, size=0, period=0, offset=0, timestamp_combiner="end_of_window"))]
+    #[allow(clippy::too_many_arguments)]
     fn window_into(
         &self,
         label: &str,
@@ -376,7 +381,18 @@ impl NativePipeline {
         size: i64,
         period: i64,
         offset: i64,
+        timestamp_combiner: &str,
     ) -> NativeResult<String> {
+        let combiner = match timestamp_combiner {
+            "end_of_window" => TimestampCombiner::EndOfWindow,
+            "earliest" => TimestampCombiner::Earliest,
+            "latest" => TimestampCombiner::Latest,
+            other => {
+                return Err(NativeError(Error::Construction(format!(
+                    "'{label}': unknown timestamp combiner '{other}'"
+                ))))
+            }
+        };
         let window_fn = match kind {
             "global" => WindowFn::Global,
             "fixed" => WindowFn::Fixed { size, offset },
@@ -388,7 +404,10 @@ impl NativePipeline {
             return Err(NativeError(Error::Construction(format!("'{label}': {m}"))));
         }
         self.with(|p| {
-            Ok(Self::input(p, input)?.apply_named(label, WindowInto::<Value>::new(window_fn)).id().to_string())
+            Ok(Self::input(p, input)?
+                .apply_named(label, WindowInto::<Value>::new(window_fn).with_timestamp_combiner(combiner))
+                .id()
+                .to_string())
         })
     }
 

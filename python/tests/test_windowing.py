@@ -63,8 +63,6 @@ def test_global_windows_after_fixed(pipeline):
         assert_that(out, equal_to([("a", [1, 15])]))
 
 
-@pytest.mark.xfail(not BEAM, strict=True, reason="beamline's SDK (sdk/, not python/) stamps a grouped output at "
-                   "the end of its window minus 1 microsecond; Beam's runner gives minus 1 millisecond")
 def test_timestamps_of_grouped_output_and_reprs(pipeline):
     class Show(beam.DoFn):
         def process(self, element, ts=beam.DoFn.TimestampParam, w=beam.DoFn.WindowParam):

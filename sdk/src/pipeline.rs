@@ -622,7 +622,7 @@ impl Pipeline {
     /// let p = Pipeline::for_tests("direct", beamline_direct::runners());
     /// assert_eq!(p.begin_composite("Outer", vec![]).unwrap(), "Outer");
     /// let xs = p.apply_named("Make", Create::new(vec![1u8]));
-    /// p.end_composite(xs.ids());
+    /// p.end_composite(vec![xs.id().to_string()]);
     /// assert!(p.begin_composite("Outer", vec![]).is_err());
     /// assert!(p.graph().transforms.iter().any(|t| t.label == "Outer/Make"));
     /// ```

@@ -16,7 +16,7 @@ from beamline.metrics import metric as _metric
 from beamline.pvalue import AsIter, AsSideInput, AsSingleton, DoOutputsTuple, PBegin, PCollection, TaggedOutput
 from beamline.transforms import window as _window
 from beamline.transforms.ptransform import PTransform, label_from_callable
-from beamline.utils.timestamp import Timestamp
+from beamline.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 __all__ = [
     "DoFn", "ParDo", "Map", "MapTuple", "FlatMap", "FlatMapTuple", "Filter", "Create", "Impulse", "GroupByKey",
@@ -420,6 +420,12 @@ class Create(PTransform):
     def _native_apply(self, pipeline, label, pbegin):
         if not isinstance(pbegin, PBegin):
             raise TypeError("Create is a root transform: apply it to the pipeline, not to %r" % (pbegin,))
+        if any(isinstance(v, _window.TimestampedValue) for v in self.values):
+            # Beam gives a TimestampedValue's value at its timestamp.
+            values = [v.value if isinstance(v, _window.TimestampedValue) else v for v in self.values]
+            stamps = [v.timestamp.micros if isinstance(v, _window.TimestampedValue) else MIN_TIMESTAMP.micros
+                      for v in self.values]
+            return pipeline._pcoll(pipeline._native.create(label, values, stamps), label)
         return pipeline._pcoll(pipeline._native.create(label, self.values), label)
 
 
@@ -543,6 +549,12 @@ class WindowInto(PTransform):
             raise NotImplementedError(
                 "beamline fires each window once, when the watermark passes its end; triggers and accumulation modes "
                 "are not supported yet")
+        combiners = {None: "end_of_window", _window.TimestampCombiner.OUTPUT_AT_EOW: "end_of_window",
+                     _window.TimestampCombiner.OUTPUT_AT_EARLIEST: "earliest",
+                     _window.TimestampCombiner.OUTPUT_AT_LATEST: "latest"}
+        if timestamp_combiner not in combiners:
+            raise ValueError("unknown timestamp combiner %r; use a TimestampCombiner" % (timestamp_combiner,))
+        self._timestamp_combiner = combiners[timestamp_combiner]
         self.windowing = Windowing(windowfn)
 
     def default_label(self):
@@ -550,7 +562,8 @@ class WindowInto(PTransform):
 
     def _native_apply(self, pipeline, label, pcoll):
         kind, size, period, offset = self.windowing.windowfn._native()
-        return pipeline._pcoll(pipeline._native.window_into(label, pcoll._id, kind, size, period, offset), label)
+        out = pipeline._native.window_into(label, pcoll._id, kind, size, period, offset, self._timestamp_combiner)
+        return pipeline._pcoll(out, label)
 
 
 # Combines.

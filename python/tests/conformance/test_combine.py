@@ -46,8 +46,6 @@ def test_combine_globally_accumulator_type(run):
 def test_combine_globally_output_in_global_window(run):
     # Beam Python's DirectRunner puts a global combine's output at MIN_TIMESTAMP (the Rust case, after
     # Beam Java, expects the end of the global window).
-    run.xfail("beamline differs from Beam Python: CombineGlobally's output in the global window is at the end "
-              "of the global window; Beam Python's is at MIN_TIMESTAMP")
     with run.pipeline() as p:
         s = timestamped(p, [(1, 5)]) | beam.CombineGlobally(sum)
         assert_that(reify(s, ms=True), equal_to([(1, "MIN", "G")]))
@@ -101,8 +99,6 @@ def test_combine_per_key_per_window(run):
 
 
 def test_combine_per_key_timestamp_earliest(run):
-    from test_group_by_key import TIMESTAMP_COMBINER
-    run.xfail(TIMESTAMP_COMBINER)
     with run.pipeline() as p:
         xs = timestamped_kvs(p, [("a", 1, 6), ("a", 2, 4)]) | beam.WindowInto(
             window.FixedWindows(10), timestamp_combiner=window.TimestampCombiner.OUTPUT_AT_EARLIEST)

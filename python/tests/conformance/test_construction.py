@@ -94,8 +94,6 @@ class ToOut(beam.DoFn):
 def test_tagged_output_reserved_name_fails(run):
     # Beam Python reserves no tag name: a tag 'out' is an output like any other (the Rust SDK
     # rejects it as reserved).
-    run.xfail("beamline bug: ParDo(...).with_outputs('out', main='main') fails to build: \"graph: node 'Split': "
-              "PCollection id 'Split.out' appears twice\" (the main output's id collides with the tag 'out')")
     with run.pipeline() as p:
         res = p | beam.Create([1]) | "Split" >> beam.ParDo(ToOut()).with_outputs("out", main="main")
         assert_that(res.out, equal_to([1]), label="Out")

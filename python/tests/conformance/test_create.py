@@ -8,8 +8,6 @@ import pytest
 from _beam import END_OF_GLOBAL, MIN_TIMESTAMP, TimestampedValue, assert_that, beam, combiners, equal_to, is_empty
 from _common import assert_in_window, fixed, reify, secs, timestamped, win
 
-BEAMLINE_CREATE_TV = ("beamline bug: Create([TimestampedValue(v, t)]) keeps the TimestampedValue as the element "
-                      "(at MIN_TIMESTAMP); Beam unwraps it into v at t")
 
 
 def test_create_values(run):
@@ -46,7 +44,6 @@ def test_create_large_elements(run):
 
 
 def test_create_timestamped(run):
-    run.xfail(BEAMLINE_CREATE_TV)
     with run.pipeline() as p:
         xs = p | beam.Create([TimestampedValue("a", 5), TimestampedValue("b", -3),
                               TimestampedValue("c", 0.000001), TimestampedValue("d", MIN_TIMESTAMP),

@@ -5,8 +5,6 @@ from _beam import assert_that, beam, equal_to, is_empty, window
 from _common import Generate, end_of, reify, sort_group, summarize, timestamped_kvs, win
 
 TC = window.TimestampCombiner
-TIMESTAMP_COMBINER = ("beamline bug: WindowInto(..., timestamp_combiner=OUTPUT_AT_EARLIEST/OUTPUT_AT_LATEST) is "
-                      "ignored; GroupByKey output is always at the end of the window")
 
 
 def test_gbk_basic(run):
@@ -131,7 +129,6 @@ def test_gbk_timestamp_end_of_window(run):
 
 
 def test_gbk_timestamp_earliest(run):
-    run.xfail(TIMESTAMP_COMBINER)
     from _common import secs
     with run.pipeline() as p:
         assert_that(_grouped_timestamps(p, TC.OUTPUT_AT_EARLIEST),
@@ -139,7 +136,6 @@ def test_gbk_timestamp_earliest(run):
 
 
 def test_gbk_timestamp_latest(run):
-    run.xfail(TIMESTAMP_COMBINER)
     from _common import secs
     with run.pipeline() as p:
         assert_that(_grouped_timestamps(p, TC.OUTPUT_AT_LATEST),
@@ -153,7 +149,6 @@ def test_gbk_timestamp_global_window(run):
 
 
 def test_gbk_sessions_timestamp_earliest(run):
-    run.xfail(TIMESTAMP_COMBINER)
     from _common import secs
     with run.pipeline() as p:
         g = _grouped(timestamped_kvs(p, [("a", 1, 5), ("a", 2, 3), ("a", 3, 7)]), window.Sessions(3),

@@ -99,7 +99,8 @@ impl<In: Element, Out: Element> PTransform<PCollection<In>> for ExecutableParDo<
         let (bounded, windowing) = (input.is_bounded(), input.windowing());
         let mut outs = vec![p.new_output::<Out>("out", bounded, windowing)];
         for t in &self.tags {
-            outs.push(p.new_output::<Out>(t, bounded, windowing));
+            // Prefixed: a tag may be called "out" too.
+            outs.push(p.new_output::<Out>(&format!("tag_{t}"), bounded, windowing));
         }
         let mut requirements = Vec::new();
         if !self.side_inputs.is_empty() {
