@@ -100,12 +100,15 @@ def expected_counts(corpus, work):
     if os.path.exists(cache):
         with open(cache, "rb") as f:
             return pickle.load(f)
-    with open(corpus, encoding="utf-8") as f:
-        counts = collections.Counter(f.read().split())
-    with open(cache + ".tmp", "wb") as f:
-        pickle.dump(counts, f)
+    # In a child process: this one forks every measured run, and a child's max RSS counts the pages it
+    # was forked with, so this process must stay small.
+    code = ("import collections, pickle, sys\n"
+            "counts = collections.Counter(open(sys.argv[1], encoding='utf-8').read().split())\n"
+            "pickle.dump(counts, open(sys.argv[2], 'wb'))\n")
+    subprocess.run([PY, "-c", code, corpus, cache + ".tmp"], check=True)
     os.replace(cache + ".tmp", cache)
-    return counts
+    with open(cache, "rb") as f:
+        return pickle.load(f)
 
 
 def check_output(prefix, expected):
@@ -210,8 +213,9 @@ def report(args, variants, results, started, loads, corpus_words):
     w = out.append
     w("## Run of %s" % started.strftime("%Y-%m-%d %H:%M UTC"))
     w("")
-    w("- command: `benchmarks/python/run.sh --size %d --reps %d --slow-reps %d%s`"
-      % (round(size / 2**20), args.reps, args.slow_reps,
+    w("- command: `%s` (what `benchmarks/python/run.sh --size %d --reps %d --slow-reps %d%s` runs after its setup)"
+      % (" ".join(shlex.quote(a) for a in ["python", os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)]
+                  + sys.argv[1:]), round(size / 2**20), args.reps, args.slow_reps,
          " --only %s" % args.only if args.only else ""))
     w("- commit %s%s" % (_git("rev-parse", "--short", "HEAD"),
                         " (the build saw uncommitted changes to %s)"
