@@ -16,6 +16,11 @@ mod value;
 
 use pyo3::prelude::*;
 
+// Elements, batches and shuffles allocate in Rust; Python's own objects are
+// unaffected (it keeps its allocator).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The runners linked into the module.
 #[pyfunction]
 fn runner_names() -> Vec<&'static str> {

@@ -196,7 +196,25 @@ impl PyInvoker {
     }
 
     /// Routes one object a DoFn produced for `input` to its output.
+    #[inline]
     fn emit(
+        &self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        input: (Timestamp, &Window),
+        index: usize,
+        c: &mut Collected,
+    ) -> PyResult<()> {
+        if is_plain(obj) {
+            c.outs[index].push(WindowedValue { value: Value::from_py(obj)?, timestamp: input.0, window: *input.1 });
+            return Ok(());
+        }
+        self.emit_special(py, obj, input, index, c)
+    }
+
+    /// [`PyInvoker::emit`] for an object that may be a `TaggedOutput`,
+    /// `TimestampedValue` or `WindowedValue`.
+    fn emit_special(
         &self,
         py: Python<'_>,
         obj: &Bound<'_, PyAny>,
@@ -266,6 +284,47 @@ impl PyInvoker {
     }
 }
 
+/// Whether `obj` is of a built-in type that is never a special output.
+fn is_plain(obj: &Bound<'_, PyAny>) -> bool {
+    use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString};
+    obj.is_exact_instance_of::<PyString>()
+        || obj.is_exact_instance_of::<PyTuple>()
+        || obj.is_exact_instance_of::<PyInt>()
+        || obj.is_none()
+        || obj.is_exact_instance_of::<PyFloat>()
+        || obj.is_exact_instance_of::<PyList>()
+        || obj.is_exact_instance_of::<PyDict>()
+        || obj.is_exact_instance_of::<PyBytes>()
+        || obj.is_exact_instance_of::<PyBool>()
+}
+
+/// Python's cyclic garbage collector paused for one batch: converting and
+/// calling a batch makes many short-lived containers, and a collection every
+/// few hundred of them cost a tenth of a callable pipeline's time. Cycles made
+/// meanwhile are collected after the batch.
+struct GcPause<'py>(Option<Bound<'py, PyAny>>);
+
+impl<'py> GcPause<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        static GC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let gc = GC.get_or_try_init(py, || py.import("gc").map(|m| m.into_any().unbind()))?.bind(py).clone();
+        if gc.call_method0(intern!(py, "isenabled"))?.is_truthy()? {
+            gc.call_method0(intern!(py, "disable"))?;
+            Ok(GcPause(Some(gc)))
+        } else {
+            Ok(GcPause(None))
+        }
+    }
+}
+
+impl Drop for GcPause<'_> {
+    fn drop(&mut self) {
+        if let Some(gc) = &self.0 {
+            let _ = gc.call_method0(intern!(gc.py(), "enable"));
+        }
+    }
+}
+
 /// A Python window object as a Rust window.
 pub(crate) fn window_from_py(w: &Bound<'_, PyAny>) -> PyResult<Window> {
     let py = w.py();
@@ -317,6 +376,7 @@ impl DoFnInvoker for PyInvoker {
                 Some(o) => o.bind(py),
                 None => return Err(pyo3::exceptions::PyRuntimeError::new_err("process before setup")),
             };
+            let _paused = GcPause::new(py)?;
             let mut start = 0;
             while start < elems.len() {
                 // A run of elements that read the same side-input windows.
