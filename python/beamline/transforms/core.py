@@ -723,18 +723,28 @@ def _combine_label(kind, fn):
     return "%s(%s)" % (kind, label_from_callable(fn))
 
 
-class CombineGlobally(PTransform):
-    """Combines all elements of each window into one value."""
+class _Combine(PTransform):
+    """A combine of ``fn`` (a CombineFn or a callable) with extra arguments."""
 
     def __init__(self, fn, *args, **kwargs):
         super().__init__()
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
-        self._defaults = True
 
     def default_label(self):
-        return _combine_label("CombineGlobally", self.fn)
+        return _combine_label(type(self).__name__, self.fn)
+
+    def _combiner(self, label):
+        return _combiner(self.fn, self.args, self.kwargs, label)
+
+
+class CombineGlobally(_Combine):
+    """Combines all elements of each window into one value."""
+
+    def __init__(self, fn, *args, **kwargs):
+        super().__init__(fn, *args, **kwargs)
+        self._defaults = True
 
     def without_defaults(self):
         self._defaults = False
@@ -749,41 +759,23 @@ class CombineGlobally(PTransform):
                                   "use AsSingleton(pcoll | CombineGlobally(...))")
 
     def _native_apply(self, pipeline, label, pcoll):
-        name, invoker = _combiner(self.fn, self.args, self.kwargs, label)
+        name, invoker = self._combiner(label)
         out = pipeline._native.combine_globally(label, pcoll._id, self._defaults, name, invoker)
         return pipeline._pcoll(out, label)
 
 
-class CombinePerKey(PTransform):
+class CombinePerKey(_Combine):
     """Combines the values of each key and window (lifted before the shuffle)."""
 
-    def __init__(self, fn, *args, **kwargs):
-        super().__init__()
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-
-    def default_label(self):
-        return _combine_label("CombinePerKey", self.fn)
-
     def _native_apply(self, pipeline, label, pcoll):
-        name, invoker = _combiner(self.fn, self.args, self.kwargs, label)
+        name, invoker = self._combiner(label)
         return pipeline._pcoll(pipeline._native.combine_per_key(label, pcoll._id, name, invoker), label)
 
 
-class CombineValues(PTransform):
+class CombineValues(_Combine):
     """Combines the iterable of each ``(k, values)`` pair."""
 
-    def __init__(self, fn, *args, **kwargs):
-        super().__init__()
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-
-    def default_label(self):
-        return _combine_label("CombineValues", self.fn)
-
     def _native_apply(self, pipeline, label, pcoll):
-        name, invoker = _combiner(self.fn, self.args, self.kwargs, label)
+        name, invoker = self._combiner(label)
         return pipeline._pcoll(pipeline._native.combine_values(label, pcoll._id, name, invoker), label)
 

@@ -12,6 +12,13 @@ def _to_micros(seconds):
     return int(round(seconds * 1_000_000)) if isinstance(seconds, float) else int(seconds) * 1_000_000
 
 
+def _repr(kind, micros):
+    """Beam's ``Timestamp(12)`` / ``Duration(-1.500000)``."""
+    sign = "-" if micros < 0 else ""
+    whole, frac = divmod(abs(micros), 1_000_000)
+    return "%s(%s%d.%06d)" % (kind, sign, whole, frac) if frac else "%s(%s%d)" % (kind, sign, whole)
+
+
 @functools.total_ordering
 class Timestamp:
     """A point in event time, stored as whole microseconds since the epoch."""
@@ -63,16 +70,7 @@ class Timestamp:
         return self.micros // 1_000_000
 
     def __repr__(self):
-        micros = self.micros
-        sign = ""
-        if micros < 0:
-            sign = "-"
-            micros = -micros
-        int_part = micros // 1_000_000
-        frac_part = micros % 1_000_000
-        if frac_part:
-            return "Timestamp(%s%d.%06d)" % (sign, int_part, frac_part)
-        return "Timestamp(%s%d)" % (sign, int_part)
+        return _repr("Timestamp", self.micros)
 
     def __str__(self):
         return repr(self)
@@ -129,16 +127,7 @@ class Duration:
         return Duration(seconds)
 
     def __repr__(self):
-        micros = self.micros
-        sign = ""
-        if micros < 0:
-            sign = "-"
-            micros = -micros
-        int_part = micros // 1_000_000
-        frac_part = micros % 1_000_000
-        if frac_part:
-            return "Duration(%s%d.%06d)" % (sign, int_part, frac_part)
-        return "Duration(%s%d)" % (sign, int_part)
+        return _repr("Duration", self.micros)
 
     def __float__(self):
         return self.micros / 1_000_000
