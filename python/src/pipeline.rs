@@ -61,6 +61,24 @@ impl NativePipeline {
         p.pcollection::<Value>(id).ok_or_else(|| Error::Construction(format!("unknown PCollection '{id}'")))
     }
 
+    /// A combine step: a composite named `label` on `input` whose parts `build` applies.
+    fn combine(
+        &self,
+        label: &str,
+        input: &str,
+        name: Option<&str>,
+        invoker: Option<Vec<u8>>,
+        build: impl FnOnce(PCollection<Value>, Combiner) -> PCollection<Value>,
+    ) -> NativeResult<String> {
+        self.with(|p| {
+            let input = Self::input(p, input)?;
+            let full = p.begin_composite(label, input.ids())?;
+            let out = build(input, Self::combiner(&full, name, invoker)?);
+            p.end_composite(out.ids());
+            Ok(out.id().to_string())
+        })
+    }
+
     fn combiner(label: &str, name: Option<&str>, invoker: Option<Vec<u8>>) -> Result<Combiner, Error> {
         Ok(match (name, invoker) {
             (_, Some(bytes)) => Combiner::Python(PyCombineFn::new(label.to_string(), bytes)),
@@ -301,15 +319,11 @@ impl NativePipeline {
         name: Option<&str>,
         invoker: Option<Vec<u8>>,
     ) -> NativeResult<String> {
-        self.with(|p| {
-            let input = Self::input(p, input)?;
-            let full = p.begin_composite(label, input.ids())?;
+        self.combine(label, input, name, invoker, |input, combiner| {
             let kvs = input.apply_named("ToKv", ParDo::of(ToKv { what: "CombinePerKey".into() }));
-            let combined = with_combiner!(Self::combiner(&full, name, invoker)?, |f| kvs
+            with_combiner!(combiner, |f| kvs
                 .apply_named("Combine", Combine::per_key::<Value, _>(f))
-                .apply_named("FromKv", ParDo::of(FromKv)));
-            p.end_composite(combined.ids());
-            Ok(combined.id().to_string())
+                .apply_named("FromKv", ParDo::of(FromKv)))
         })
     }
 
@@ -323,16 +337,12 @@ impl NativePipeline {
         name: Option<&str>,
         invoker: Option<Vec<u8>>,
     ) -> NativeResult<String> {
-        self.with(|p| {
-            let input = Self::input(p, input)?;
-            let full = p.begin_composite(label, input.ids())?;
-            let out = with_combiner!(Self::combiner(&full, name, invoker)?, |f| {
+        self.combine(label, input, name, invoker, |input, combiner| {
+            with_combiner!(combiner, |f| {
                 let c = Combine::globally(f);
                 input.apply_named("Combine", if defaults { c } else { c.without_defaults() })
             })
-            .apply_named("Restamp", ParDo::of(ValueOp { op: Op::Restamp }));
-            p.end_composite(out.ids());
-            Ok(out.id().to_string())
+            .apply_named("Restamp", ParDo::of(ValueOp { op: Op::Restamp }))
         })
     }
 
@@ -345,15 +355,11 @@ impl NativePipeline {
         name: Option<&str>,
         invoker: Option<Vec<u8>>,
     ) -> NativeResult<String> {
-        self.with(|p| {
-            let input = Self::input(p, input)?;
-            let full = p.begin_composite(label, input.ids())?;
+        self.combine(label, input, name, invoker, |input, combiner| {
             let kvs = input.apply_named("ToKv", ParDo::of(ToKvList));
-            let out = with_combiner!(Self::combiner(&full, name, invoker)?, |f| kvs
+            with_combiner!(combiner, |f| kvs
                 .apply_named("Combine", Combine::grouped_values::<Value, _>(f))
-                .apply_named("FromKv", ParDo::of(FromKv)));
-            p.end_composite(out.ids());
-            Ok(out.id().to_string())
+                .apply_named("FromKv", ParDo::of(FromKv)))
         })
     }
 

@@ -234,20 +234,14 @@ impl PyInvoker {
             return self.emit(py, &obj.getattr(intern!(py, "value"))?, input, at + 1, c);
         }
         if ty.is(TIMESTAMPED_VALUE.import(py, "beamline.transforms.window", "TimestampedValue")?) {
-            let value = Value::from_py(&obj.getattr(intern!(py, "value"))?)?;
-            let ts = Timestamp::from_micros(
-                obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?,
-            );
+            let (value, ts) = value_and_timestamp(obj)?;
             for window in self.shared.input_window_fn.assign(ts) {
                 c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
             }
             return Ok(());
         }
         if ty.is(WINDOWED_VALUE.import(py, "beamline.utils.windowed_value", "WindowedValue")?) {
-            let value = Value::from_py(&obj.getattr(intern!(py, "value"))?)?;
-            let ts = Timestamp::from_micros(
-                obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?,
-            );
+            let (value, ts) = value_and_timestamp(obj)?;
             for w in obj.getattr(intern!(py, "windows"))?.try_iter()? {
                 let window = window_from_py(&w?)?;
                 c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
@@ -282,6 +276,14 @@ impl PyInvoker {
         }
         PyTuple::new(py, args)
     }
+}
+
+/// The `value` and `timestamp` of a `TimestampedValue` or `WindowedValue`.
+fn value_and_timestamp(obj: &Bound<'_, PyAny>) -> PyResult<(Value, Timestamp)> {
+    let py = obj.py();
+    let value = Value::from_py(&obj.getattr(intern!(py, "value"))?)?;
+    let micros = obj.getattr(intern!(py, "timestamp"))?.getattr(intern!(py, "micros"))?.extract()?;
+    Ok((value, Timestamp::from_micros(micros)))
 }
 
 /// Whether `obj` is of a built-in type that is never a special output.
