@@ -11,9 +11,11 @@
 //! run inherits another's heap) or in this one ([`harness::InProcess`], for
 //! tests); [`report`] turns the measurements into markdown. The workloads:
 //! wordcount ([`wordcount::WordCount`]), CombinePerKey over generated pairs
-//! ([`combine::CombinePerKeyBench`]) and a chain of Maps
-//! ([`map_chain::MapChain`]). A workload may offer hand-written parallel
-//! baselines ([`harness::Baseline::rayon`]): a setup with N workers is then
+//! ([`combine::CombinePerKeyBench`]), a chain of Maps
+//! ([`map_chain::MapChain`]) and a per-key count with keyed state and timers
+//! against the same count as a lifted combine
+//! ([`stateful::StatefulCountBench`]). A workload may offer hand-written
+//! parallel baselines ([`harness::Baseline::rayon`]): a setup with N workers is then
 //! compared with the hand-written program on N threads. Each runner is one
 //! more [`RunnerSetup`] (`direct`, `rayon-N`, `timely-N`); a timely cluster of
 //! several processes is a [`cluster::Launch`] of the examples' `wordcount`
@@ -41,6 +43,7 @@ pub mod machine;
 pub mod map_chain;
 pub mod report;
 mod setup;
+pub mod stateful;
 pub mod stats;
 pub mod streaming;
 pub mod units;

@@ -26,7 +26,7 @@ use crate::error::{BenchError, Result};
 use crate::stats::{self, Sample};
 use beamline::io::GenerateSequence;
 use beamline::prelude::*;
-use beamline::{NoOptions, PipelineOptions};
+use beamline::{NoOptions, PaneTiming, PipelineOptions};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,13 +45,16 @@ pub struct ThroughputSpec {
     pub window_us: i64,
     /// Event time between consecutive elements, in microseconds.
     pub spacing_us: i64,
+    /// Early firings every this much processing time (aligned to its
+    /// multiples), accumulating; `None`: the default trigger.
+    pub early: Option<Duration>,
 }
 
 impl Default for ThroughputSpec {
     /// 20 M events 1 µs apart from event time 0, 1000 keys, 100 ms windows
     /// (100 000 events and 1000 counts per window, 200 windows).
     fn default() -> Self {
-        ThroughputSpec { events: 20_000_000, keys: 1000, window_us: 100_000, spacing_us: 1 }
+        ThroughputSpec { events: 20_000_000, keys: 1000, window_us: 100_000, spacing_us: 1, early: None }
     }
 }
 
@@ -228,6 +231,10 @@ const MAX_READERS: usize = 64;
 /// `(window end in event time µs, wall-clock µs its last count reached the sink)`,
 /// one per window per bundle of the sink (a worker's share of a window's counts).
 static PANES: Mutex<Vec<(i64, i64)>> = Mutex::new(Vec::new());
+/// Early panes that reached the sink, and each one's lateness in µs: its
+/// arrival minus the latest multiple of the early-firing period (when an
+/// aligned firing was due; valid while that lateness stays under a period).
+static EARLY: Mutex<Vec<i64>> = Mutex::new(Vec::new());
 /// `(window end in event time µs, wall-clock µs)`: when a worker's `Key` step
 /// saw its first element at or past that end (the paced runs only).
 static CROSSINGS: Mutex<Vec<(i64, i64)>> = Mutex::new(Vec::new());
@@ -252,6 +259,7 @@ fn reset_statics() {
     RUN_QUEUE_WAIT_NS.store(0, Ordering::Relaxed);
     CROSSINGS.lock().unwrap_or_else(PoisonError::into_inner).clear();
     PANES.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    EARLY.lock().unwrap_or_else(PoisonError::into_inner).clear();
 }
 
 /// How long this thread has waited on a run queue so far, in ns (Linux).
@@ -341,10 +349,14 @@ impl KeyFn {
 /// the bundle arrived.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct TallyFn {
+    /// The early-firing period in µs (0: no early firings).
+    early_us: i64,
     #[serde(skip)]
     tally: Tally,
     #[serde(skip)]
     panes: Vec<(i64, i64)>,
+    #[serde(skip)]
+    early: Vec<i64>,
 }
 
 impl DoFn for TallyFn {
@@ -358,8 +370,13 @@ impl DoFn for TallyFn {
         let Window::Interval { start, end } = ctx.window() else {
             return Err(DoFnError::new("a count outside a fixed window"));
         };
-        self.tally.add(start.as_micros(), *key, *n);
         let now = wall_micros();
+        if ctx.pane().timing() == PaneTiming::Early {
+            // Accumulating: the on-time pane holds the whole count.
+            self.early.push(now.rem_euclid(self.early_us.max(1)));
+            return Ok(());
+        }
+        self.tally.add(start.as_micros(), *key, *n);
         let end = end.as_micros();
         match self.panes.iter_mut().find(|(e, _)| *e == end) {
             Some(pane) => pane.1 = now,
@@ -373,6 +390,7 @@ impl DoFn for TallyFn {
         OUTPUTS.fetch_add(t.outputs, Ordering::Relaxed);
         DIGEST.fetch_add(t.digest, Ordering::Relaxed);
         PANES.lock().unwrap_or_else(PoisonError::into_inner).append(&mut self.panes);
+        EARLY.lock().unwrap_or_else(PoisonError::into_inner).append(&mut self.early);
         Ok(())
     }
 }
@@ -388,8 +406,23 @@ fn timely_pipeline(workers: usize, flags: &[String]) -> Result<Pipeline> {
     Ok(Pipeline::new(options, runners))
 }
 
-/// `Events` → `Key` → `Window` → `Count` → `Tally` on `p`.
-fn build(p: &Pipeline, events: GenerateSequence, keys: u64, window_us: i64, rate: f64, readers: usize) {
+/// `Events` → `Key` → `Window` → `Count` → `Tally` on `p`; with `early`,
+/// the window fires early every `early` of processing time (aligned to its
+/// multiples) and accumulates.
+fn build(
+    p: &Pipeline,
+    events: GenerateSequence,
+    keys: u64,
+    window_us: i64,
+    (rate, readers): (f64, usize),
+    early: Option<Duration>,
+) {
+    let mut window = WindowInto::new(WindowFn::fixed(Duration::from_micros(window_us.max(1) as u64)));
+    if let Some(period) = early {
+        let every = Trigger::after_processing_time(Duration::ZERO).aligned_to(period, Duration::ZERO);
+        window = window.triggering(Trigger::after_watermark().with_early_firings(every)).accumulating_fired_panes();
+    }
+    let early_us = early.map_or(0, |d| d.as_micros() as i64);
     let _ = p
         .apply_named("Events", events)
         .apply_named(
@@ -404,9 +437,9 @@ fn build(p: &Pipeline, events: GenerateSequence, keys: u64, window_us: i64, rate
                 waited_at_setup: None,
             }),
         )
-        .apply_named("Window", WindowInto::new(WindowFn::fixed(Duration::from_micros(window_us.max(1) as u64))))
+        .apply_named("Window", window)
         .apply_named("Count", Count::per_key::<u64, ()>())
-        .apply_named("Tally", ParDo::of(TallyFn::default()));
+        .apply_named("Tally", ParDo::of(TallyFn { early_us, ..TallyFn::default() }));
 }
 
 /// What an unpaced run measured.
@@ -419,6 +452,8 @@ pub struct ThroughputRun {
     /// Time the worker threads spent runnable but waiting for a core (Linux
     /// schedstat; zero where unknown): how much the machine's other load took.
     pub run_queue_wait: Duration,
+    /// Early panes that reached the sink (with [`ThroughputSpec::early`]).
+    pub early_panes: usize,
 }
 
 /// Runs the count over the unpaced generator (`spec.events` elements) on
@@ -442,7 +477,7 @@ pub fn run_throughput(spec: &ThroughputSpec, workers: usize) -> Result<Throughpu
         .rate(0.0)
         .count(spec.events)
         .event_times(Timestamp::from_micros(0), Duration::from_micros(spec.spacing_us as u64));
-    build(&p, events, spec.keys, spec.window_us, 0.0, workers);
+    build(&p, events, spec.keys, spec.window_us, (0.0, workers), spec.early);
     let (result, sample) = stats::time(|| p.run());
     result.map_err(|source| BenchError::Pipeline { setup: format!("timely-{workers}"), source })?;
     let tally = Tally {
@@ -450,7 +485,8 @@ pub fn run_throughput(spec: &ThroughputSpec, workers: usize) -> Result<Throughpu
         outputs: OUTPUTS.load(Ordering::Relaxed),
         digest: DIGEST.load(Ordering::Relaxed),
     };
-    Ok(ThroughputRun { tally, sample, run_queue_wait: run_queue_wait() })
+    let early_panes = EARLY.lock().unwrap_or_else(PoisonError::into_inner).len();
+    Ok(ThroughputRun { tally, sample, run_queue_wait: run_queue_wait(), early_panes })
 }
 
 /// The paced run: `rate` events per second on `workers` workers for `duration`
@@ -467,6 +503,8 @@ pub struct LatencySpec {
     pub keys: u64,
     /// Window size in wall-clock time (in event time it is scaled, see [`LatencyRun::scale`]).
     pub window: Duration,
+    /// Early firings every this much processing time (aligned), accumulating.
+    pub early: Option<Duration>,
 }
 
 /// What the paced run measured.
@@ -521,6 +559,11 @@ pub struct LatencyRun {
     /// Time the worker threads spent runnable but waiting for a core (Linux
     /// schedstat; zero where unknown).
     pub run_queue_wait: Duration,
+    /// Early panes' latencies in ms, sorted (with [`LatencySpec::early`]):
+    /// from when the aligned processing-time firing was due (the latest
+    /// multiple of the period before the pane arrived) to the pane reaching
+    /// the sink.
+    pub early_latencies_ms: Vec<f64>,
     /// CPU time the hypervisor took from this (virtual) machine during the
     /// run, over all its cores (`steal` in `/proc/stat`, in 10 ms ticks), if known.
     pub steal: Option<Duration>,
@@ -571,6 +614,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
 ///     duration: Duration::from_millis(400),
 ///     keys: 10,
 ///     window: Duration::from_millis(50),
+///     early: None,
 /// };
 /// let run = run_latency(&spec).unwrap();
 /// assert!(run.windows >= 3 && run.quantile(0.99).is_some());
@@ -591,7 +635,7 @@ pub fn run_latency(spec: &LatencySpec) -> Result<LatencyRun> {
         .rate(spec.rate)
         .event_times(Timestamp::from_micros(start), Duration::from_micros(spacing_us as u64))
         .out_of_order(Duration::ZERO);
-    build(&p, events, spec.keys, window_us, spec.rate, spec.workers);
+    build(&p, events, spec.keys, window_us, (spec.rate, spec.workers), spec.early);
     let (result, sample) = stats::time(|| p.run());
     result.map_err(|source| BenchError::Pipeline { setup: format!("timely-{}", spec.workers), source })?;
     let origins: Vec<i64> = ORIGINS.iter().map(|o| o.load(Ordering::Relaxed)).filter(|&o| o != i64::MAX).collect();
@@ -630,6 +674,11 @@ pub fn run_latency(spec: &LatencySpec) -> Result<LatencyRun> {
     let worst = by_pane.iter().take(3).copied().collect();
     let mut latencies_ms: Vec<f64> = by_pane.iter().map(|&(_, l)| l).collect();
     latencies_ms.sort_by(f64::total_cmp);
+    let mut early_latencies_ms: Vec<f64> = std::mem::take(&mut *EARLY.lock().unwrap_or_else(PoisonError::into_inner))
+        .into_iter()
+        .map(|us| us as f64 / 1e3)
+        .collect();
+    early_latencies_ms.sort_by(f64::total_cmp);
     Ok(LatencyRun {
         spec: *spec,
         spacing_us,
@@ -647,6 +696,7 @@ pub fn run_latency(spec: &LatencySpec) -> Result<LatencyRun> {
         worst,
         key_bundles: KEY_BUNDLES.load(Ordering::Relaxed),
         run_queue_wait: run_queue_wait(),
+        early_latencies_ms,
         steal: steal_before.zip(steal_time()).map(|(a, b)| b.saturating_sub(a)),
     })
 }

@@ -24,22 +24,70 @@ const CELL_TIMEOUT: Duration = Duration::from_secs(300);
 /// Builds a test's pipeline and says what running it must give.
 pub(crate) type BuildFn = Arc<dyn Fn(&Pipeline) -> Expect + Send + Sync>;
 
+/// Beam's ValidatesRunner categories a test may be tagged with (the names of
+/// Beam's JUnit categories, e.g. `org.apache.beam.sdk.testing.UsesStatefulParDo`).
+pub(crate) const CATEGORIES: &[&str] = &[
+    "UsesStatefulParDo",
+    "UsesTimersInParDo",
+    "UsesTestStream",
+    "UsesBagState",
+    "UsesSetState",
+    "UsesMapState",
+    "UsesOrderedListState",
+    "UsesOnWindowExpiration",
+    "UsesProcessingTimeTimers",
+    "UsesLoopingTimer",
+    "UsesStrictTimerOrdering",
+    "UsesTimerMap",
+    // The trigger suite's own tags (Beam's Python suite marks these by file).
+    "triggers",
+    "accumulating",
+    "discarding",
+    "allowed_lateness",
+    "pane_info",
+];
+
 /// One conformance test: a name, the capabilities it needs, the pipeline.
 pub(crate) struct Test {
     pub(crate) name: String,
     requires: Vec<&'static str>,
+    categories: Vec<&'static str>,
     only_on: Option<Vec<&'static str>>,
+    allow_unsafe_triggers: bool,
     build: BuildFn,
 }
 
 impl Test {
     /// A test that needs no capability beyond the core model.
     pub(crate) fn new(name: impl Into<String>, build: impl Fn(&Pipeline) -> Expect + Send + Sync + 'static) -> Self {
-        Test { name: name.into(), requires: Vec::new(), only_on: None, build: Arc::new(build) }
+        Test {
+            name: name.into(),
+            requires: Vec::new(),
+            categories: Vec::new(),
+            only_on: None,
+            allow_unsafe_triggers: false,
+            build: Arc::new(build),
+        }
     }
     /// Tags the test with the capabilities it needs (see `beamline::plan::capabilities`).
     pub(crate) fn requires(mut self, caps: &[&'static str]) -> Self {
         self.requires.extend_from_slice(caps);
+        self
+    }
+    /// Tags the test with Beam's ValidatesRunner categories (see [`CATEGORIES`]),
+    /// shown in `MATRIX.md`.
+    pub(crate) fn categories(mut self, categories: &[&'static str]) -> Self {
+        for c in categories {
+            assert!(CATEGORIES.contains(c), "test '{}': unknown Beam category '{c}'", self.name);
+            if !self.categories.contains(c) {
+                self.categories.push(c);
+            }
+        }
+        self
+    }
+    /// Runs the test with `--allow-unsafe-triggers` (triggers that finish).
+    pub(crate) fn allowing_unsafe_triggers(mut self) -> Self {
+        self.allow_unsafe_triggers = true;
         self
     }
     /// Runs the test only on the named runners (checks of one runner's own behaviour).
@@ -194,6 +242,20 @@ const VARIANTS: [Variant; 4] = [
     Variant { workers: crate::PARALLELISM, round_trip: true },
 ];
 
+/// Runners that run on one thread whatever `--workers` says: they get one
+/// column at parallelism 1 and one through the graph, not three runs of the
+/// same single thread counted as parallel columns.
+const SINGLE_THREADED: &[&str] = &["direct"];
+
+/// The variants `runner` is run in.
+fn variants(runner: &str) -> Vec<Variant> {
+    if SINGLE_THREADED.contains(&runner) {
+        vec![Variant { workers: 1, round_trip: false }, Variant { workers: 1, round_trip: true }]
+    } else {
+        VARIANTS.to_vec()
+    }
+}
+
 impl Variant {
     fn name(&self) -> String {
         if self.round_trip {
@@ -299,8 +361,10 @@ pub fn run_cli() -> ExitCode {
     let started = Instant::now();
     install_panic_hook();
     let runners = crate::runners();
-    let columns: Vec<Column> =
-        runners.iter().flat_map(|r| VARIANTS.iter().map(move |v| Column { runner: r.clone(), variant: *v })).collect();
+    let columns: Vec<Column> = runners
+        .iter()
+        .flat_map(|r| variants(r.name()).into_iter().map(move |v| Column { runner: r.clone(), variant: v }))
+        .collect();
     println!("running {} conformance tests on {} (runner/parallelism[+graph])", tests.len(), names(&columns));
     let mut rows = Vec::new();
     for t in &tests {
@@ -322,7 +386,7 @@ pub fn run_cli() -> ExitCode {
             shown.join(" "),
             t0.elapsed().as_millis()
         );
-        rows.push((t.name.clone(), t.requires.clone(), cells));
+        rows.push(Row { name: t.name.clone(), requires: t.requires.clone(), categories: t.categories.clone(), cells });
     }
     let report = Report { columns: columns.iter().map(Column::name).collect(), rows };
     println!();
@@ -390,6 +454,7 @@ fn run_cell(test: &Test, runners: &Runners, column: &Column, seed: u64) -> (Stat
     }
     let mut options = PipelineOptions::for_runner(runner.name());
     options.workers = Some(column.variant.workers);
+    options.allow_unsafe_triggers = test.allow_unsafe_triggers;
     let seed_flag = format!("{}-seed", runner.name());
     if runner.flags().iter().any(|f| f.name == seed_flag) {
         options.runner_flags.insert(seed_flag, seed.to_string());
@@ -531,16 +596,24 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     })
 }
 
+/// One test's results: its tags and one cell per column.
+struct Row {
+    name: String,
+    requires: Vec<&'static str>,
+    categories: Vec<&'static str>,
+    cells: Vec<Status>,
+}
+
 /// The results: one row per test, one cell per column.
 struct Report {
     columns: Vec<String>,
-    rows: Vec<(String, Vec<&'static str>, Vec<Status>)>,
+    rows: Vec<Row>,
 }
 
 impl Report {
     fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
-        for s in self.rows.iter().flat_map(|r| &r.2) {
+        for s in self.rows.iter().flat_map(|r| &r.cells) {
             match s {
                 Status::Pass => c.0 += 1,
                 Status::Fail(_) => c.1 += 1,
@@ -552,10 +625,10 @@ impl Report {
 
     fn failures(&self) -> Vec<(String, String, String)> {
         let mut v = Vec::new();
-        for (name, _, cells) in &self.rows {
-            for (col, s) in self.columns.iter().zip(cells) {
+        for row in &self.rows {
+            for (col, s) in self.columns.iter().zip(&row.cells) {
                 if let Status::Fail(m) = s {
-                    v.push((name.clone(), col.clone(), m.clone()));
+                    v.push((row.name.clone(), col.clone(), m.clone()));
                 }
             }
         }
@@ -563,18 +636,56 @@ impl Report {
     }
 
     fn text_table(&self) -> String {
-        let w = self.rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
+        let w = self.rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
         let mut out = format!("{:w$}", "test");
         for c in &self.columns {
             let _ = write!(out, "  {c:>14}");
         }
         out.push('\n');
-        for (name, _, cells) in &self.rows {
-            let _ = write!(out, "{name:w$}");
-            for s in cells {
+        for row in &self.rows {
+            let _ = write!(out, "{:w$}", row.name);
+            for s in &row.cells {
                 let _ = write!(out, "  {:>14}", s.short());
             }
             out.push('\n');
+        }
+        out
+    }
+
+    /// Per Beam category: how many tests it has, and their cells per runner.
+    fn categories_section(&self) -> String {
+        let mut out = String::new();
+        let used: Vec<&str> =
+            CATEGORIES.iter().copied().filter(|c| self.rows.iter().any(|r| r.categories.contains(c))).collect();
+        if used.is_empty() {
+            return out;
+        }
+        out.push_str("\n## Beam ValidatesRunner categories\n\n");
+        let runners: Vec<&str> = {
+            let mut v: Vec<&str> = self.columns.iter().map(|c| c.split('/').next().unwrap_or(c)).collect();
+            v.dedup();
+            v
+        };
+        for category in used {
+            let rows: Vec<&Row> = self.rows.iter().filter(|r| r.categories.contains(&category)).collect();
+            let mut parts = Vec::new();
+            for runner in &runners {
+                let (mut p, mut f, mut s) = (0, 0, 0);
+                for row in &rows {
+                    for (col, cell) in self.columns.iter().zip(&row.cells) {
+                        if col.split('/').next() != Some(runner) {
+                            continue;
+                        }
+                        match cell {
+                            Status::Pass => p += 1,
+                            Status::Fail(_) => f += 1,
+                            _ => s += 1,
+                        }
+                    }
+                }
+                parts.push(format!("`{runner}` {p} passed, {f} failed, {s} skipped"));
+            }
+            let _ = writeln!(out, "- `{category}` ({} tests): {}", rows.len(), parts.join("; "));
         }
         out
     }
@@ -585,7 +696,8 @@ impl Report {
             "# Conformance matrix\n\n\
              Generated by `cargo test -p beamline-conformance-tests` (an unfiltered run rewrites this file).\n\
              Columns are `runner/parallelism`; `+graph` runs the pipeline rebuilt from its portable graph\n\
-             (JSON written, then read back with `--graph`).\n\n\
+             (JSON written, then read back with `--graph`). The direct runner is single-threaded: it has\n\
+             one column at parallelism 1 and one through the graph.\n\n\
              Legend: `pass`; `FAIL`; `unsupported` — the runner lacks a capability the test needs;\n\
              `n/p` — not portable: the pipeline holds a Rust closure (`Map`, `Filter`, ...), so it has no\n\
              graph to round-trip; `-` — a check of another runner's own behaviour.\n\
@@ -599,8 +711,8 @@ impl Report {
         for (i, col) in self.columns.iter().enumerate() {
             let runner = col.split('/').next().unwrap_or(col);
             let e = per_runner.entry(runner).or_default();
-            for (_, _, cells) in &self.rows {
-                match &cells[i] {
+            for row in &self.rows {
+                match &row.cells[i] {
                     Status::Pass => e.0 += 1,
                     Status::Fail(_) => e.1 += 1,
                     _ => e.2 += 1,
@@ -613,7 +725,7 @@ impl Report {
             let _ = writeln!(out, "- `{r}`: {p} passed, {f} failed, {s} skipped");
         }
         for c in &py.columns {
-            let count = |want: &str| self.rows.iter().filter(|(name, _, _)| py.cell(name, c) == want).count();
+            let count = |want: &str| self.rows.iter().filter(|row| py.cell(&row.name, c) == want).count();
             let _ = writeln!(
                 out,
                 "- `{c}`: {} passed, {} failed, {} n/a, {} not ported",
@@ -623,18 +735,18 @@ impl Report {
                 count("not ported")
             );
         }
-        out.push_str("\n| test | needs |");
+        out.push_str("\n| test | needs | categories |");
         for c in self.columns.iter().chain(&py.columns) {
             let _ = write!(out, " {c} |");
         }
-        out.push_str("\n| --- | --- |");
+        out.push_str("\n| --- | --- | --- |");
         for _ in self.columns.iter().chain(&py.columns) {
             out.push_str(" --- |");
         }
         out.push('\n');
-        for (name, requires, cells) in &self.rows {
-            let _ = write!(out, "| `{name}` | {} |", requires.join(", "));
-            for s in cells {
+        for row in &self.rows {
+            let _ = write!(out, "| `{}` | {} | {} |", row.name, row.requires.join(", "), row.categories.join(", "));
+            for s in &row.cells {
                 let shown = match s {
                     Status::Fail(_) => "**FAIL**",
                     other => other.short(),
@@ -642,10 +754,11 @@ impl Report {
                 let _ = write!(out, " {shown} |");
             }
             for c in &py.columns {
-                let _ = write!(out, " {} |", py.cell(name, c));
+                let _ = write!(out, " {} |", py.cell(&row.name, c));
             }
             out.push('\n');
         }
+        out.push_str(&self.categories_section());
         if !py.reasons.is_empty() {
             out.push_str("\n## Python: cases with no Python form\n\n");
             for (name, why) in &py.reasons {
@@ -663,9 +776,9 @@ impl Report {
         let unsupported: Vec<String> = self
             .rows
             .iter()
-            .flat_map(|(name, _, cells)| {
-                self.columns.iter().zip(cells).filter_map(move |(col, s)| match s {
-                    Status::Unsupported(m) => Some(format!("- `{name}` on `{col}`: {m}")),
+            .flat_map(|row| {
+                self.columns.iter().zip(&row.cells).filter_map(move |(col, s)| match s {
+                    Status::Unsupported(m) => Some(format!("- `{}` on `{col}`: {m}", row.name)),
                     _ => None,
                 })
             })

@@ -3,7 +3,9 @@
 //! Every test is written once, as a function that builds a pipeline and says
 //! what its run must give, and is tagged with the capabilities it needs
 //! (`beamline::plan::capabilities`), in the spirit of Beam's ValidatesRunner
-//! categories. The harness runs each test on every runner of [`runners`], at
+//! categories; tests of Beam features with such a category also carry its
+//! name (`UsesStatefulParDo`, `UsesTimersInParDo`, `UsesBagState`, ...), shown
+//! per test and summed up per category in `MATRIX.md`. The harness runs each test on every runner of [`runners`], at
 //! parallelism 1 and [`PARALLELISM`], and once more through the portable graph
 //! (dump to JSON, rebuild with `--graph`, run), then prints the matrix and
 //! rewrites `conformance-tests/MATRIX.md`.

@@ -7,6 +7,8 @@
 //! [`wordcount::run`] and [`windowed_wordcount::run`] whole programs.
 
 mod count_words;
+pub mod fraud;
+pub mod leaderboard;
 pub mod streaming_wordcount;
 mod summary;
 pub mod windowed_wordcount;

@@ -69,8 +69,11 @@ def maybe_launch(pipeline):
             if i == 0:
                 env[_ENV_RESULT] = result_file
             argv = [sys.executable, os.path.abspath(script)] + sys.argv[1:]
-            procs.append(subprocess.Popen(argv, env=env))
-        codes = [p.wait() for p in procs]
+            # A session of their own: a Ctrl-C in the terminal reaches the
+            # driver only, which passes it on once (a second signal makes a
+            # worker exit at once instead of draining).
+            procs.append(subprocess.Popen(argv, env=env, start_new_session=True))
+        codes = _wait_forwarding_signals(procs)
         errors = [_read_error(os.path.join(tmp, "error-%d.pickle" % i)) for i in range(n)]
         errors = [e for e in errors if e is not None]
         # The user's exception first: its peers fail after it, with "lost process".
@@ -107,6 +110,28 @@ def maybe_launch(pipeline):
             metrics = MetricResults.from_native(_Stored())
         result = PipelineResult(None, metrics)
     return result
+
+
+def _wait_forwarding_signals(procs):
+    """Waits for the workers; SIGINT and SIGTERM sent to the driver go to each
+    worker still running (an unbounded pipeline drains on the first)."""
+    import signal
+    import threading
+
+    def forward(signum, frame):
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, forward)
+    try:
+        return [p.wait() for p in procs]
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def report(native_result):

@@ -46,12 +46,21 @@ class Pipeline:
         self._args = _cluster.worker_args(args)
         self._native = _native.Pipeline(self._args)
         self._labels = set()
+        from beamline.options.pipeline_options import TypeOptions
+
+        # Read without view_as, which would record the defaults among the options.
+        self._type_check = options._parse(TypeOptions).get("pipeline_type_check", True)
         self._scopes = []
         self._ran = False
 
     @property
     def options(self):
         return self._options
+
+    @property
+    def allow_unsafe_triggers(self):
+        """Whether ``--allow_unsafe_triggers`` lifts the checks of triggers that may lose data."""
+        return "--allow-unsafe-triggers" in self._args
 
     def __repr__(self):
         return "<Pipeline runner=%s>" % self._native.runner()
@@ -75,17 +84,29 @@ class Pipeline:
                 'label, write pvalue | "label" >> transform' % full)
         self._labels.add(full)
         transform._check_input(pvalueish)
+        if self._type_check:
+            transform.__dict__["_applying_label"] = label
+            try:
+                transform.type_check_inputs(pvalueish)
+            finally:
+                transform.__dict__.pop("_applying_label", None)
         native_apply = getattr(transform, "_native_apply", None)
-        if native_apply is not None:
-            result = native_apply(self, label, pvalueish)
-        else:
+        # A transform applied natively, or (when it has no native form, or its
+        # _native_apply says NotImplemented for these arguments) a composite.
+        result = NotImplemented if native_apply is None else native_apply(self, label, pvalueish)
+        if result is NotImplemented:
             self._native.begin(label, _ids(pvalueish))
             self._scopes.append(label)
             try:
                 result = transform.expand(pvalueish)
-            finally:
+            except BaseException:
+                # The composite is closed and the user's own exception propagates.
                 self._scopes.pop()
-                self._native.end(_ids(result))
+                self._native.end([])
+                raise
+            self._scopes.pop()
+            self._native.end(_ids(result))
+        _set_element_types(transform, pvalueish, result)
         return result
 
     def _full_label(self, label):
@@ -133,6 +154,34 @@ class Pipeline:
     def to_json(self):
         """The portable graph as JSON (as ``--dump-graph`` writes it)."""
         return self._native.graph_json()
+
+
+def _set_element_types(transform, pvalueish, result):
+    """The output's element type: the declared output hint, else what the transform infers
+    from its input's (a PCollection's element type; several inputs as given)."""
+    from beamline.typehints import typehints
+
+    if not isinstance(result, PCollection):
+        return
+    if result.windowing is None:
+        # Elements keep their windows unless the transform re-windows them.
+        first = pvalueish if isinstance(pvalueish, PCollection) else next(
+            (v for v in (pvalueish if isinstance(pvalueish, (tuple, list)) else []) if isinstance(v, PCollection)),
+            None)
+        if first is not None:
+            result.windowing = first.windowing
+    declared = transform.get_type_hints().simple_output()
+    if declared is not None:
+        result.element_type = declared
+    elif not result._element_type_known():
+        def infer():
+            if isinstance(pvalueish, PCollection):
+                given = pvalueish.element_type if pvalueish.element_type is not None else typehints.Any
+            else:
+                given = pvalueish
+            return transform.infer_output_type(given)
+
+        result._infer_element_type_later(infer)
 
 
 def _reraise_with_label(e, label):

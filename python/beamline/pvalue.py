@@ -39,12 +39,40 @@ class PCollection(PValue):
         super().__init__(pipeline)
         self._id = native_id
         self.producer = producer_label
+        self._element_type_fn = None
         self.element_type = element_type
         self.windowing = None
 
     @property
+    def element_type(self):
+        """The type hint of the elements (``None`` when unknown)."""
+        if self._element_type_fn is not None:
+            fn, self._element_type_fn = self._element_type_fn, None
+            self._element_type = fn()
+        return self._element_type
+
+    @element_type.setter
+    def element_type(self, value):
+        self._element_type_fn = None
+        self._element_type = value
+
+    def _infer_element_type_later(self, fn):
+        """Sets the element type to ``fn()``, computed when first read (inference can cost
+        a pass over a large ``Create``'s values; most pipelines never ask)."""
+        self._element_type = None
+        self._element_type_fn = fn
+
+    def _element_type_known(self):
+        return self._element_type is not None or self._element_type_fn is not None
+
+    @property
     def tag(self):
         return self._id.rsplit(".", 1)[-1]
+
+    @property
+    def is_bounded(self):
+        """Whether the collection is finite (as the Rust pipeline knows it)."""
+        return self.pipeline._native.is_bounded(self._id)
 
     def __repr__(self):
         return "PCollection[%s]" % self._id
@@ -171,6 +199,9 @@ class Row:
         self.__dict__.update(kwargs)
 
     def as_dict(self):
+        return dict(self.__dict__)
+
+    def _asdict(self):
         return dict(self.__dict__)
 
     def __iter__(self):

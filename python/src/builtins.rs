@@ -3,7 +3,7 @@
 //! the conversions around the SDK's typed GroupByKey, combines and text IO.
 
 use crate::value::Value;
-use beamline::{DoFn, DoFnError, ProcessContext, Timestamp, Window};
+use beamline::{DoFn, DoFnError, FinishBundleContext, ProcessContext, Timestamp, Window};
 use serde::{Deserialize, Serialize};
 
 /// One value-to-values step.
@@ -26,6 +26,18 @@ pub(crate) enum Op {
     PairWithNone,
     /// A global combine's output, stamped as Beam's Python runners stamp it.
     Restamp,
+    /// `GroupIntoBatches(size)` after the GroupByKey: `(k, [v, ...])` into
+    /// `(k, [at most size values])` batches, in the group's order.
+    Batch {
+        /// Values per batch (at least 1).
+        size: u64,
+    },
+    /// One output of a TestStream with several: `(index, v)` pairs whose
+    /// index is this one, as `v`.
+    Untag {
+        /// The output's index.
+        index: i64,
+    },
 }
 
 /// Applies an [`Op`] to every element.
@@ -83,9 +95,26 @@ impl DoFn for ValueOp {
                 ctx.emit(Value::Tuple(vec![val, k]));
             }
             Op::PairWithNone => ctx.emit(Value::Tuple(vec![v, Value::None])),
+            Op::Untag { index } => {
+                if let Value::Tuple(mut pair) = v {
+                    if pair.len() == 2 && matches!(pair[0], Value::Int(i) if i == index) {
+                        ctx.emit(pair.pop().unwrap_or_default());
+                    }
+                }
+            }
             // Beam Python stamps a CombineGlobally output in the global window at its minimum.
             Op::Restamp if ctx.window() == Window::Global => ctx.emit_with_timestamp(v, Timestamp::MIN),
             Op::Restamp => emit_grouped(ctx, v),
+            Op::Batch { size } => {
+                let (k, values) = v.into_pair().map_err(|v| not_pair("GroupIntoBatches", &v))?;
+                let values = match values {
+                    Value::List(items) | Value::Tuple(items) => items,
+                    other => return Err(DoFnError::new(format!("TypeError: a grouped value list, got {other:?}"))),
+                };
+                for chunk in values.chunks(size.max(1) as usize) {
+                    ctx.emit(Value::Tuple(vec![k.clone(), Value::List(chunk.to_vec())]));
+                }
+            }
         }
         Ok(())
     }
@@ -270,6 +299,19 @@ impl DoFn for FromText {
     }
 }
 
+/// Numbers from `GenerateSequence` as Python ints (beyond `i64`, pickled).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FromU64;
+
+impl DoFn for FromU64 {
+    type In = u64;
+    type Out = Value;
+    fn process(&mut self, n: &u64, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        ctx.emit(i64::try_from(*n).map(Value::Int).unwrap_or(Value::Float(*n as f64)));
+        Ok(())
+    }
+}
+
 /// Elements as the lines `WriteToText` writes: `str(element)`, bytes as UTF-8.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ToText;
@@ -289,5 +331,73 @@ impl DoFn for ToText {
         };
         ctx.emit(line);
         Ok(())
+    }
+}
+
+/// `BatchElements`: each window's elements of a bundle into lists of
+/// `min..=max` elements, the size doubling from `min` while a bundle lasts
+/// (Beam's estimator grows batches the same way while they stay cheap); the
+/// rest of a window at the bundle's end goes out as one smaller batch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BatchElementsFn {
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    #[serde(skip)]
+    target: u64,
+    #[serde(skip)]
+    buffers: Vec<(Window, Vec<Value>)>,
+}
+
+impl BatchElementsFn {
+    pub(crate) fn new(min: u64, max: u64) -> Self {
+        BatchElementsFn { min: min.max(1), max: max.max(min.max(1)), target: min.max(1), buffers: Vec::new() }
+    }
+}
+
+impl DoFn for BatchElementsFn {
+    type In = Value;
+    type Out = Value;
+    const MOVES_INPUT: bool = true;
+
+    fn start_bundle(&mut self) -> Result<(), DoFnError> {
+        self.target = self.min.max(1);
+        self.buffers.clear();
+        Ok(())
+    }
+
+    fn process(&mut self, v: &Value, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        self.process_owned(v.clone(), ctx)
+    }
+
+    fn process_owned(&mut self, v: Value, ctx: &mut ProcessContext<'_, Value>) -> Result<(), DoFnError> {
+        let window = ctx.window();
+        // Few windows are open at once in a bundle: a short list beats a map.
+        let at = match self.buffers.iter().position(|(w, _)| *w == window) {
+            Some(i) => i,
+            None => {
+                self.buffers.push((window, Vec::new()));
+                self.buffers.len() - 1
+            }
+        };
+        self.buffers[at].1.push(v);
+        if self.buffers[at].1.len() as u64 >= self.target {
+            let (_, batch) = self.buffers.swap_remove(at);
+            self.target = (self.target * 2).min(self.max);
+            ctx.emit(Value::List(batch));
+        }
+        Ok(())
+    }
+
+    fn finish_bundle(&mut self, ctx: &mut FinishBundleContext<'_, Value>) -> Result<(), DoFnError> {
+        for (window, batch) in self.buffers.drain(..) {
+            if !batch.is_empty() {
+                ctx.emit(Value::List(batch), window.max_timestamp(), window);
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        "BatchElements".into()
     }
 }

@@ -186,7 +186,7 @@ impl CombineFn for MeanFn {
 
 /// A Python object an accumulator holds: shared by reference, pickled only
 /// when it is encoded (to cross a process).
-pub(crate) struct PyObj(Py<PyAny>);
+pub(crate) struct PyObj(pub(crate) Py<PyAny>);
 
 impl Clone for PyObj {
     fn clone(&self) -> Self {

@@ -2,18 +2,24 @@
 //! built-in, each applied under the label the Python layer gives, returning
 //! the ids of the output PCollections (every one holds [`Value`]s).
 
-use crate::builtins::{FromCoGroup, FromGroup, FromKv, FromText, Op, TagValue, ToKv, ToKvList, ToText, ValueOp};
+use crate::builtins::{
+    BatchElementsFn, FromCoGroup, FromGroup, FromKv, FromText, FromU64, Op, TagValue, ToKv, ToKvList, ToText, ValueOp,
+};
 use crate::combine::{CountFn, ExtremeFn, MeanFn, PyCombineFn, SumFn};
 use crate::errors::{clear_user_exception, NativeError, NativeResult};
 use crate::pyfn::{self, PyParDoPayload, SideKind, SideSpec};
+use crate::stateful::{PyStatefulFn, StateArg, TimerArg};
 use crate::value::Value;
-use beamline::io::{ReadFromText, WriteToText};
+use beamline::io::{FollowText, GenerateSequence, ReadFromText, TestStream, WriteToText};
 use beamline::prelude::*;
 use beamline::{
     Error, ExecutableParDo, Job, NoOptions, PValue, PipelineOptions, PipelineResult, Timestamp, TimestampCombiner,
 };
 use pyo3::prelude::*;
 use std::sync::Mutex;
+
+/// A state cell as Python describes it: name, kind, built-in combiner, pickled CombineFn invoker.
+type StateTuple = (String, String, Option<String>, Option<Vec<u8>>);
 
 /// Every runner the module links.
 pub(crate) fn runners() -> Runners {
@@ -34,6 +40,8 @@ unsafe impl Send for Owned {}
 #[pyclass(module = "beamline._native", name = "Pipeline")]
 pub(crate) struct NativePipeline {
     inner: Mutex<Option<Owned>>,
+    /// Whether an unbounded source was applied (its run drains on SIGINT).
+    unbounded: std::sync::atomic::AtomicBool,
 }
 
 /// How a combine step combines.
@@ -134,7 +142,10 @@ impl NativePipeline {
         let runners = runners();
         let argv = std::iter::once("beamline".to_string()).chain(args);
         let (options, NoOptions {}) = PipelineOptions::parse_from::<NoOptions>(argv, &runners)?;
-        Ok(NativePipeline { inner: Mutex::new(Some(Owned(Pipeline::new(options, runners)))) })
+        Ok(NativePipeline {
+            inner: Mutex::new(Some(Owned(Pipeline::new(options, runners)))),
+            unbounded: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     /// The runner the pipeline will run on.
@@ -176,6 +187,74 @@ impl NativePipeline {
         self.with(|p| {
             p.begin_composite(label, vec![])?;
             let lines = p.apply_named("Read", ReadFromText::new(pattern));
+            let out = lines.apply_named("Decode", ParDo::of(FromText));
+            p.end_composite(out.ids());
+            Ok(out.id().to_string())
+        })
+    }
+
+    /// `GenerateSequence`: the unbounded sequence `0, 1, 2, ...` as ints,
+    /// element `i` at `start + i * spacing` (microseconds), `count` of them
+    /// (endless when `None`), `rate` per second (0: unpaced), with the Rust
+    /// source's out-of-orderness, late data and seed.
+    #[pyo3(signature = (label, count=None, rate=0.0, start=0, spacing=1000, out_of_order=0, late_every=0, late_by=0, seed=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate_sequence(
+        &self,
+        label: &str,
+        count: Option<u64>,
+        rate: f64,
+        start: i64,
+        spacing: i64,
+        out_of_order: i64,
+        late_every: u64,
+        late_by: i64,
+        seed: u64,
+    ) -> NativeResult<String> {
+        let micros = |m: i64| std::time::Duration::from_micros(m.max(0) as u64);
+        let mut source = GenerateSequence::new()
+            .event_times(Timestamp::from_micros(start), micros(spacing))
+            .out_of_order(micros(out_of_order))
+            .seed(seed);
+        if let Some(n) = count {
+            source = source.count(n);
+        }
+        if rate > 0.0 {
+            source = source.rate(rate);
+        }
+        if late_every > 0 {
+            source = source.late(late_every, micros(late_by));
+        }
+        self.unbounded.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.with(|p| {
+            p.begin_composite(label, vec![])?;
+            let numbers = p.apply_named("Generate", source);
+            let out = numbers.apply_named("ToInt", ParDo::of(FromU64));
+            p.end_composite(out.ids());
+            Ok(out.id().to_string())
+        })
+    }
+
+    /// `FollowText`: the lines of the files matching `pattern`, and the lines
+    /// appended to them later (an unbounded source); durations in microseconds.
+    #[pyo3(signature = (label, pattern, poll_interval=100_000, idle_timeout=1_000_000, out_of_order=0))]
+    fn follow_text(
+        &self,
+        label: &str,
+        pattern: &str,
+        poll_interval: i64,
+        idle_timeout: i64,
+        out_of_order: i64,
+    ) -> NativeResult<String> {
+        let micros = |m: i64| std::time::Duration::from_micros(m.max(0) as u64);
+        let source = FollowText::new(pattern)
+            .poll_interval(micros(poll_interval))
+            .idle_timeout(micros(idle_timeout))
+            .out_of_order(micros(out_of_order));
+        self.unbounded.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.with(|p| {
+            p.begin_composite(label, vec![])?;
+            let lines = p.apply_named("Follow", source);
             let out = lines.apply_named("Decode", ParDo::of(FromText));
             p.end_composite(out.ids());
             Ok(out.id().to_string())
@@ -262,6 +341,52 @@ impl NativePipeline {
         })
     }
 
+    /// A ParDo of a Python DoFn with state and timers over `(k, v)` pairs:
+    /// the pickled invoker, its state cells as `(name, kind, built-in
+    /// combiner, pickled CombineFn invoker)` and its timers as `(name, domain)`.
+    /// With `tags`, returns the main output and one per tag.
+    #[pyo3(signature = (label, input, invoker, states, timers, tags=Vec::new()))]
+    fn stateful_pardo(
+        &self,
+        label: &str,
+        input: &str,
+        invoker: &[u8],
+        states: Vec<StateTuple>,
+        timers: Vec<(String, String)>,
+        tags: Vec<String>,
+    ) -> NativeResult<Vec<String>> {
+        let states = states
+            .into_iter()
+            .map(|(name, kind, combiner, invoker)| StateArg {
+                name,
+                kind,
+                combiner,
+                invoker: invoker.map(|b| pyfn::hex(&b)),
+            })
+            .collect();
+        let timers = timers.into_iter().map(|(name, domain)| TimerArg { name, domain }).collect();
+        self.with(|p| {
+            let input = Self::input(p, input)?;
+            let full = p.begin_composite(label, input.ids())?;
+            let kvs = input.apply_named("ToKv", ParDo::of(ToKv { what: "a stateful ParDo".into() }));
+            let n = tags.len();
+            let f = PyStatefulFn::new(full, pyfn::hex(invoker), states, timers, tags);
+            let out = kvs.apply_named("Stateful", StatefulParDo::of(f));
+            let outs: Vec<String> = if n == 0 {
+                vec![out.id().to_string()]
+            } else {
+                (0..=n)
+                    .map(|i| {
+                        let op = ValueOp { op: Op::Untag { index: i as i64 } };
+                        out.apply_named(&format!("Output[{i}]"), ParDo::of(op)).id().to_string()
+                    })
+                    .collect()
+            };
+            p.end_composite(outs.clone());
+            Ok(outs)
+        })
+    }
+
     /// A built-in element-wise step (`split`, `str`, `str_kv`, `keys`, `values`, `kv_swap`).
     fn builtin(&self, label: &str, input: &str, op: &str) -> NativeResult<String> {
         let op = match op {
@@ -275,6 +400,36 @@ impl NativePipeline {
             other => return Err(NativeError(Error::Construction(format!("'{label}': unknown built-in '{other}'")))),
         };
         self.with(|p| Ok(Self::input(p, input)?.apply_named(label, ParDo::of(ValueOp { op })).id().to_string()))
+    }
+
+    /// `GroupIntoBatches(size)` on bounded input: the GroupByKey, then each
+    /// group cut into `(k, [at most size values])` batches, all in Rust.
+    fn group_into_batches(&self, label: &str, input: &str, size: u64) -> NativeResult<String> {
+        if size == 0 {
+            return Err(NativeError(Error::Construction(format!("'{label}': batch_size must be a positive value"))));
+        }
+        self.with(|p| {
+            let input = Self::input(p, input)?;
+            p.begin_composite(label, input.ids())?;
+            let kvs = input.apply_named("ToKv", ParDo::of(ToKv { what: "GroupIntoBatches".into() }));
+            let grouped = kvs.apply_named("GroupByKey", GroupByKey::<Value, Value>::new());
+            let groups = grouped.apply_named("FromGroup", ParDo::of(FromGroup));
+            let out = groups.apply_named("Batch", ParDo::of(ValueOp { op: Op::Batch { size } }));
+            p.end_composite(out.ids());
+            Ok(out.id().to_string())
+        })
+    }
+
+    /// `BatchElements`: elements into lists of `min..=max` elements of one window.
+    fn batch_elements(&self, label: &str, input: &str, min: u64, max: u64) -> NativeResult<String> {
+        if min == 0 || min > max {
+            return Err(NativeError(Error::Construction(format!(
+                "'{label}': batch sizes must satisfy 1 <= min ({min}) <= max ({max})"
+            ))));
+        }
+        self.with(|p| {
+            Ok(Self::input(p, input)?.apply_named(label, ParDo::of(BatchElementsFn::new(min, max))).id().to_string())
+        })
     }
 
     /// `GroupByKey`: `(k, v)` pairs into `(k, [v, ...])` per window.
@@ -376,8 +531,11 @@ impl NativePipeline {
     }
 
     /// `WindowInto`: `kind` is global, fixed, sliding or sessions; sizes in
-    /// microseconds; `timestamp_combiner` is end_of_window, earliest or latest.
-    #[pyo3(signature = (label, input, kind, size=0, period=0, offset=0, timestamp_combiner="end_of_window"))]
+    /// microseconds; `timestamp_combiner` is end_of_window, earliest or latest;
+    /// `trigger` is a [`Trigger`] as JSON (its serde form), `accumulation`
+    /// discarding or accumulating, `allowed_lateness` in microseconds.
+    #[pyo3(signature = (label, input, kind, size=0, period=0, offset=0, timestamp_combiner="end_of_window",
+                        trigger=None, accumulation=None, allowed_lateness=0))]
     #[allow(clippy::too_many_arguments)]
     fn window_into(
         &self,
@@ -388,32 +546,117 @@ impl NativePipeline {
         period: i64,
         offset: i64,
         timestamp_combiner: &str,
+        trigger: Option<&str>,
+        accumulation: Option<&str>,
+        allowed_lateness: i64,
     ) -> NativeResult<String> {
+        let bad = |m: String| NativeError(Error::Construction(format!("'{label}': {m}")));
         let combiner = match timestamp_combiner {
             "end_of_window" => TimestampCombiner::EndOfWindow,
             "earliest" => TimestampCombiner::Earliest,
             "latest" => TimestampCombiner::Latest,
-            other => {
-                return Err(NativeError(Error::Construction(format!(
-                    "'{label}': unknown timestamp combiner '{other}'"
-                ))))
-            }
+            other => return Err(bad(format!("unknown timestamp combiner '{other}'"))),
         };
         let window_fn = match kind {
             "global" => WindowFn::Global,
             "fixed" => WindowFn::Fixed { size, offset },
             "sliding" => WindowFn::Sliding { size, period, offset },
             "sessions" => WindowFn::Sessions { gap: size },
-            other => return Err(NativeError(Error::Construction(format!("'{label}': unknown window kind '{other}'")))),
+            other => return Err(bad(format!("unknown window kind '{other}'"))),
         };
-        if let Err(m) = window_fn.validate() {
-            return Err(NativeError(Error::Construction(format!("'{label}': {m}"))));
+        window_fn.validate().map_err(bad)?;
+        let mut transform = WindowInto::<Value>::new(window_fn)
+            .with_timestamp_combiner(combiner)
+            .with_allowed_lateness(std::time::Duration::from_micros(allowed_lateness.max(0) as u64));
+        if let Some(json) = trigger {
+            transform = transform.triggering(parse_trigger(json).map_err(bad)?);
         }
+        transform = match accumulation {
+            None => transform,
+            Some("discarding") => transform.discarding_fired_panes(),
+            Some("accumulating") => transform.accumulating_fired_panes(),
+            Some(other) => return Err(bad(format!("unknown accumulation mode '{other}'"))),
+        };
+        self.with(|p| Ok(Self::input(p, input)?.apply_named(label, transform).id().to_string()))
+    }
+
+    /// Why a grouping of `input` is refused, or `None`: `"unbounded_global_default"`
+    /// for an unbounded input in the global window with the default trigger, or
+    /// the reason its trigger may lose data (`"MAY_FINISH"`). `--allow-unsafe-triggers`
+    /// lifts both. The Python layer raises Beam's `ValueError` for it.
+    fn grouping_problem(&self, input: &str) -> NativeResult<Option<String>> {
         self.with(|p| {
-            Ok(Self::input(p, input)?
-                .apply_named(label, WindowInto::<Value>::new(window_fn).with_timestamp_combiner(combiner))
-                .id()
-                .to_string())
+            let input = Self::input(p, input)?;
+            if p.options().allow_unsafe_triggers {
+                return Ok(None);
+            }
+            let w = input.windowing();
+            if !input.is_bounded() && w.window_fn == WindowFn::Global && w.trigger == Trigger::Default {
+                return Ok(Some("unbounded_global_default".to_string()));
+            }
+            Ok(w.trigger.data_loss_reason(w.allowed_lateness).map(str::to_string))
+        })
+    }
+
+    /// Whether the PCollection is bounded.
+    fn is_bounded(&self, input: &str) -> NativeResult<bool> {
+        self.with(|p| Ok(Self::input(p, input)?.is_bounded()))
+    }
+
+    /// `TestStream`: the scripted events, each `("elements", [(value, timestamp)])`,
+    /// `("watermark", micros)` or `("processing_time", micros)`; with several
+    /// `outputs`, element values are `(output index, value)` pairs and the
+    /// result has one PCollection per output.
+    fn test_stream(
+        &self,
+        label: &str,
+        events: Vec<(String, Bound<'_, PyAny>)>,
+        outputs: usize,
+    ) -> NativeResult<Vec<String>> {
+        let bad = |m: String| NativeError(Error::Construction(format!("'{label}': {m}")));
+        let mut stream = TestStream::<Value>::new();
+        for (kind, arg) in events {
+            stream = match kind.as_str() {
+                "elements" => {
+                    let items: Vec<(Bound<'_, PyAny>, i64)> = arg.extract().map_err(|e: PyErr| bad(e.to_string()))?;
+                    let mut values = Vec::with_capacity(items.len());
+                    for (v, ts) in items {
+                        values.push((Value::from_py(&v).map_err(|e| bad(e.to_string()))?, Timestamp::from_micros(ts)));
+                    }
+                    stream.add_elements_at(values)
+                }
+                "watermark" => {
+                    let micros: i64 = arg.extract().map_err(|e: PyErr| bad(e.to_string()))?;
+                    if micros == Timestamp::MAX.as_micros() {
+                        stream.advance_watermark_to_infinity()
+                    } else {
+                        stream.advance_watermark_to(Timestamp::from_micros(micros))
+                    }
+                }
+                "processing_time" => {
+                    let micros: i64 = arg.extract().map_err(|e: PyErr| bad(e.to_string()))?;
+                    let by = u64::try_from(micros)
+                        .map_err(|_| bad("Must advance processing time by positive amount.".into()))?;
+                    stream.advance_processing_time(std::time::Duration::from_micros(by))
+                }
+                other => return Err(bad(format!("unknown TestStream event '{other}'"))),
+            };
+        }
+        self.unbounded.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.with(|p| {
+            if outputs <= 1 {
+                return Ok(vec![p.apply_named(label, stream).id().to_string()]);
+            }
+            p.begin_composite(label, vec![])?;
+            let tagged = p.apply_named("Events", stream);
+            let outs: Vec<String> = (0..outputs)
+                .map(|i| {
+                    let op = ValueOp { op: Op::Untag { index: i as i64 } };
+                    tagged.apply_named(&format!("Output[{i}]"), ParDo::of(op)).id().to_string()
+                })
+                .collect();
+            p.end_composite(outs.clone());
+            Ok(outs)
         })
     }
 
@@ -441,8 +684,25 @@ impl NativePipeline {
         clear_user_exception();
         let job: Job = owned.0.into_job()?;
         let result: Result<PipelineResult, Error> = py.detach(move || job.run());
+        if self.unbounded.load(std::sync::atomic::Ordering::Relaxed) {
+            // SIGINT drained the run (the runner's handler); Python's own
+            // handler, which the runner's passes it on to, has only noted it:
+            // run it now and drop the KeyboardInterrupt, the drain was the answer.
+            if let Err(e) = py.check_signals() {
+                if !e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                    return Err(NativeError(Error::Runner { runner: String::new(), message: e.to_string() }));
+                }
+            }
+        }
         Ok(NativeRunResult { result: result? })
     }
+}
+
+/// A trigger from its JSON (serde) form, validated.
+pub(crate) fn parse_trigger(json: &str) -> Result<Trigger, String> {
+    let t: Trigger = serde_json::from_str(json).map_err(|e| format!("bad trigger {json}: {e}"))?;
+    t.validate()?;
+    Ok(t)
 }
 
 fn py_construction(label: &str) -> impl Fn(PyErr) -> NativeError + '_ {

@@ -7,6 +7,7 @@ use crate::value::{unpickle, Value};
 use beamline::exec::{DoFnInvoker, Executable, NodeBuilder, Outputs, ParDoExec, SideInputView};
 use beamline::metrics::MetricsContainer;
 use beamline::{Batch, Error, Result, Timestamp, Window, WindowFn, WindowedValue};
+use beamline::{PaneInfo, PaneTiming};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyTuple, PyType};
@@ -201,12 +202,17 @@ impl PyInvoker {
         &self,
         py: Python<'_>,
         obj: &Bound<'_, PyAny>,
-        input: (Timestamp, &Window),
+        input: (Timestamp, &Window, PaneInfo),
         index: usize,
         c: &mut Collected,
     ) -> PyResult<()> {
         if is_plain(obj) {
-            c.outs[index].push(WindowedValue { value: Value::from_py(obj)?, timestamp: input.0, window: *input.1 });
+            c.outs[index].push(WindowedValue {
+                value: Value::from_py(obj)?,
+                timestamp: input.0,
+                window: *input.1,
+                pane: input.2,
+            });
             return Ok(());
         }
         self.emit_special(py, obj, input, index, c)
@@ -218,7 +224,7 @@ impl PyInvoker {
         &self,
         py: Python<'_>,
         obj: &Bound<'_, PyAny>,
-        input: (Timestamp, &Window),
+        input: (Timestamp, &Window, PaneInfo),
         index: usize,
         c: &mut Collected,
     ) -> PyResult<()> {
@@ -236,7 +242,7 @@ impl PyInvoker {
         if ty.is(TIMESTAMPED_VALUE.import(py, "beamline.transforms.window", "TimestampedValue")?) {
             let (value, ts) = value_and_timestamp(obj)?;
             for window in self.shared.input_window_fn.assign(ts) {
-                c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
+                c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window, pane: input.2 });
             }
             return Ok(());
         }
@@ -244,11 +250,16 @@ impl PyInvoker {
             let (value, ts) = value_and_timestamp(obj)?;
             for w in obj.getattr(intern!(py, "windows"))?.try_iter()? {
                 let window = window_from_py(&w?)?;
-                c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window });
+                c.outs[index].push(WindowedValue { value: value.clone(), timestamp: ts, window, pane: input.2 });
             }
             return Ok(());
         }
-        c.outs[index].push(WindowedValue { value: Value::from_py(obj)?, timestamp: input.0, window: *input.1 });
+        c.outs[index].push(WindowedValue {
+            value: Value::from_py(obj)?,
+            timestamp: input.0,
+            window: *input.1,
+            pane: input.2,
+        });
         Ok(())
     }
 
@@ -348,6 +359,18 @@ fn window_to_py<'py>(py: Python<'py>, w: &Window) -> PyResult<Bound<'py, PyAny>>
     }
 }
 
+/// A pane as the Python invoker's context reads it: `(is_first, is_last,
+/// timing, index, nonspeculative_index)`, timing as Beam's `PaneInfoTiming`.
+pub(crate) fn pane_to_py(p: PaneInfo) -> (bool, bool, u8, u64, i64) {
+    let timing = match p.timing() {
+        PaneTiming::Early => 0,
+        PaneTiming::OnTime => 1,
+        PaneTiming::Late => 2,
+        PaneTiming::Unknown => 3,
+    };
+    (p.is_first(), p.is_last(), timing, p.index(), p.nonspeculative_index())
+}
+
 impl DoFnInvoker for PyInvoker {
     fn setup(&mut self) -> Result<()> {
         let label = &self.shared.label;
@@ -373,6 +396,7 @@ impl DoFnInvoker for PyInvoker {
         let shared = &*self.shared;
         let mut c = Collected { outs: (0..1 + shared.tags.len()).map(|_| Vec::new()).collect() };
         let mut failed_at = 0usize;
+        crate::threadstate::keep();
         Python::attach(|py| -> PyResult<()> {
             let obj = match &self.obj {
                 Some(o) => o.bind(py),
@@ -396,7 +420,10 @@ impl DoFnInvoker for PyInvoker {
                 let ctx = if shared.context {
                     let items = chunk
                         .iter()
-                        .map(|e| (e.timestamp.as_micros(), window_to_py(py, &e.window)?).into_bound_py_any(py))
+                        .map(|e| {
+                            (e.timestamp.as_micros(), window_to_py(py, &e.window)?, pane_to_py(e.pane))
+                                .into_bound_py_any(py)
+                        })
                         .collect::<PyResult<Vec<_>>>()?;
                     PyList::new(py, items)?.into_any()
                 } else {
@@ -408,14 +435,14 @@ impl DoFnInvoker for PyInvoker {
                 match counts {
                     None => {
                         for (o, e) in outputs.iter().zip(chunk) {
-                            self.emit(py, &o, (e.timestamp, &e.window), 0, &mut c)?;
+                            self.emit(py, &o, (e.timestamp, &e.window, e.pane), 0, &mut c)?;
                         }
                     }
                     Some(counts) => {
                         let mut it = outputs.iter();
                         for (n, e) in counts.into_iter().zip(chunk) {
                             for o in it.by_ref().take(n) {
-                                self.emit(py, &o, (e.timestamp, &e.window), 0, &mut c)?;
+                                self.emit(py, &o, (e.timestamp, &e.window, e.pane), 0, &mut c)?;
                             }
                         }
                     }
@@ -438,7 +465,7 @@ impl DoFnInvoker for PyInvoker {
             let outputs = self.call(py, "finish_bundle")?;
             let each = |outputs: Bound<'_, PyAny>, c: &mut Collected| -> PyResult<()> {
                 for o in outputs.try_iter()? {
-                    self.emit(py, &o?, (Timestamp::MIN, &Window::Global), 0, c)?;
+                    self.emit(py, &o?, (Timestamp::MIN, &Window::Global, PaneInfo::NO_FIRING), 0, c)?;
                 }
                 Ok(())
             };

@@ -100,6 +100,51 @@ impl Value {
         Ok(Value::Pickled(pickle(obj)?))
     }
 
+    /// The value when every part of `obj` converts field by field (no part
+    /// would be pickled); `None` otherwise.
+    pub(crate) fn from_py_native(obj: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
+        if obj.is_exact_instance_of::<PyTuple>() {
+            let mut items = Vec::new();
+            for x in obj.cast::<PyTuple>()?.iter() {
+                match Value::from_py_native(&x)? {
+                    Some(v) => items.push(v),
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some(Value::Tuple(items)));
+        }
+        if obj.is_exact_instance_of::<PyList>() {
+            let mut items = Vec::new();
+            for x in obj.cast::<PyList>()?.iter() {
+                match Value::from_py_native(&x)? {
+                    Some(v) => items.push(v),
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some(Value::List(items)));
+        }
+        if obj.is_exact_instance_of::<PyDict>() {
+            let mut items = Vec::new();
+            for (k, x) in obj.cast::<PyDict>()?.iter() {
+                match (Value::from_py_native(&k)?, Value::from_py_native(&x)?) {
+                    (Some(k), Some(v)) => items.push((k, v)),
+                    _ => return Ok(None),
+                }
+            }
+            return Ok(Some(Value::Dict(items)));
+        }
+        let plain = obj.is_exact_instance_of::<PyString>()
+            || obj.is_none()
+            || obj.is_exact_instance_of::<PyBool>()
+            || obj.is_exact_instance_of::<PyFloat>()
+            || obj.is_exact_instance_of::<PyBytes>()
+            || (obj.is_exact_instance_of::<PyInt>() && obj.extract::<i64>().is_ok());
+        if plain {
+            return Value::from_py(obj).map(Some);
+        }
+        Ok(None)
+    }
+
     /// The Python object.
     pub(crate) fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(match self {

@@ -42,3 +42,30 @@ def pipeline(runner_args):
         return TestPipeline(additional_pipeline_args=list(extra))
 
     return make
+
+
+# Unbounded input (TestStream, streaming sources): the runners that run it.
+# rayon runs bounded pipelines only and refuses these.
+STREAMING = {name: args for name, args in RUNNERS.items() if not name.startswith("rayon")}
+
+
+@pytest.fixture(params=list(STREAMING), ids=list(STREAMING))
+def streaming_args(request, monkeypatch):
+    """The flags of a runner that runs unbounded pipelines."""
+    args = STREAMING[request.param] + (["--streaming"] if BEAM else [])
+    monkeypatch.setenv("BEAMLINE_TEST_PIPELINE_ARGS", shlex.join(args))
+    return list(args)
+
+
+@pytest.fixture
+def streaming_pipeline(streaming_args):
+    """``pipeline`` for unbounded input: direct and timely (Beam's DirectRunner with ``--streaming``)."""
+
+    def make(*extra):
+        if BEAM:
+            return beam.Pipeline(options=PipelineOptions(streaming_args + list(extra)))
+        if not extra:
+            return TestPipeline()
+        return TestPipeline(additional_pipeline_args=list(extra))
+
+    return make

@@ -96,3 +96,16 @@ def test_second_pipeline_after_a_failure_runs(pipeline):
             p | beam.Create([1]) | beam.Map(lambda x: int("x"))
     with pipeline() as p:
         assert_that(p | beam.Create([1]) | beam.Map(lambda x: x + 1), equal_to([2]))
+
+
+class ExpandRaises(beam.PTransform):
+    def expand(self, pcoll):
+        raise ValueError("my expand failed")
+
+
+def test_expand_exception_is_not_masked_by_unbound_local_error(pipeline):
+    # Regression: Pipeline.apply's `finally:` read the result that expand()
+    # never returned, so users saw an UnboundLocalError instead of their own error.
+    with pytest.raises(ValueError, match="my expand failed"):
+        with pipeline() as p:
+            p | beam.Create([1]) | "Composite" >> ExpandRaises()

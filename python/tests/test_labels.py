@@ -93,3 +93,16 @@ def test_default_labels():
     assert beam.CombinePerKey(sum).label == "CombinePerKey(sum)"
     assert CountWords().label == "CountWords"
     assert ("Named" >> beam.Map(str)).label == "Named"
+
+
+class _NoSuperInit(beam.PTransform):
+    def __init__(self, n):  # does not call PTransform.__init__, as Beam allows
+        self.n = n
+
+    def expand(self, pcoll):
+        return pcoll | beam.Map(lambda x: x * self.n)
+
+
+def test_composite_without_super_init(pipeline):
+    with pipeline() as p:
+        assert_that(p | beam.Create([1, 2]) | _NoSuperInit(3), equal_to([3, 6]))

@@ -7,10 +7,14 @@
 use crate::coder::Coder;
 use crate::element::{Element, WindowedValue};
 use crate::error::{shorten, Error, Result};
+use crate::pane::PaneInfo;
 use crate::time::Timestamp;
 use crate::window::Window;
 use std::any::Any;
 use std::sync::Arc;
+
+/// Set in a window tag when a pane follows the window.
+const PANED: u8 = 0x80;
 
 trait AnyVec: Send {
     fn len(&self) -> usize;
@@ -23,6 +27,7 @@ trait AnyVec: Send {
     fn split(&mut self, at: usize) -> Box<dyn AnyVec>;
     fn describe(&self, index: usize) -> String;
     fn min_timestamp(&self) -> Option<Timestamp>;
+    fn min_window_end(&self) -> Option<Timestamp>;
     fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Box<dyn AnyVec>;
 }
 
@@ -59,6 +64,9 @@ impl<T: Element> AnyVec for Vec<WindowedValue<T>> {
     }
     fn min_timestamp(&self) -> Option<Timestamp> {
         self.iter().map(|v| v.timestamp).min()
+    }
+    fn min_window_end(&self) -> Option<Timestamp> {
+        self.iter().map(|v| v.window.max_timestamp()).min()
     }
     fn extract_windows(&mut self, pred: &dyn Fn(&Window) -> bool) -> Box<dyn AnyVec> {
         if !self.iter().any(|v| pred(&v.window)) {
@@ -135,7 +143,7 @@ impl Batch {
     /// ```
     /// use beamline::{Batch, Timestamp, Window, WindowedValue};
     /// let w = |s| Window::interval(Timestamp::from_secs(s), Timestamp::from_secs(s + 1));
-    /// let v = |x: u8, s| WindowedValue { value: x, timestamp: Timestamp::from_secs(s), window: w(s) };
+    /// let v = |x: u8, s| WindowedValue { value: x, timestamp: Timestamp::from_secs(s), window: w(s), pane: Default::default() };
     /// let mut b = Batch::new(vec![v(1, 0), v(2, 5), v(3, 1)]);
     /// let early = b.extract_windows(&|win| win.max_timestamp() < Timestamp::from_secs(2));
     /// assert_eq!(early.downcast::<u8>().unwrap().iter().map(|v| v.value).collect::<Vec<_>>(), [1, 3]);
@@ -147,6 +155,10 @@ impl Batch {
     /// The smallest timestamp in the batch.
     pub fn min_timestamp(&self) -> Option<Timestamp> {
         self.0.min_timestamp()
+    }
+    /// The earliest last instant of the windows in the batch.
+    pub fn min_window_end(&self) -> Option<Timestamp> {
+        self.0.min_window_end()
     }
 }
 
@@ -210,13 +222,19 @@ impl<T: Element, C: Coder<T>> BatchCodec for TypedCodec<T, C> {
                 .map_err(|_| self.err("an element's encoding exceeds 4 GiB".to_string()))?;
             out[slot..slot + 4].copy_from_slice(&len.to_le_bytes());
             out.extend_from_slice(&v.timestamp.as_micros().to_le_bytes());
+            // The window's tag byte says whether a pane follows (the
+            // default pane, nearly always, costs nothing).
+            let paned = if v.pane == PaneInfo::NO_FIRING { 0 } else { PANED };
             match v.window {
-                Window::Global => out.push(0),
+                Window::Global => out.push(paned),
                 Window::Interval { start, end } => {
-                    out.push(1);
+                    out.push(1 | paned);
                     out.extend_from_slice(&start.as_micros().to_le_bytes());
                     out.extend_from_slice(&end.as_micros().to_le_bytes());
                 }
+            }
+            if paned != 0 {
+                out.extend_from_slice(&v.pane.to_bits().to_le_bytes());
             }
         }
         Ok(())
@@ -231,16 +249,22 @@ impl<T: Element, C: Coder<T>> BatchCodec for TypedCodec<T, C> {
             let body = r.take(len).ok_or_else(|| self.err("truncated element".into()))?;
             let value = self.coder.decode(body).map_err(|e| self.err(format!("cannot decode element: {e}")))?;
             let ts = r.i64().ok_or_else(|| self.err("truncated timestamp".into()))?;
-            let window = match r.take(1).map(|b| b[0]) {
-                Some(0) => Window::Global,
-                Some(1) => {
+            let tag = r.take(1).map(|b| b[0]).ok_or_else(|| self.err("truncated window".into()))?;
+            let window = match tag & !PANED {
+                0 => Window::Global,
+                1 => {
                     let s = r.i64().ok_or_else(|| self.err("truncated window".into()))?;
                     let e = r.i64().ok_or_else(|| self.err("truncated window".into()))?;
                     Window::interval(Timestamp::from_micros(s), Timestamp::from_micros(e))
                 }
                 _ => return Err(self.err("bad window tag".into())),
             };
-            values.push(WindowedValue { value, timestamp: Timestamp::from_micros(ts), window });
+            let pane = if tag & PANED != 0 {
+                PaneInfo::from_bits(r.i64().ok_or_else(|| self.err("truncated pane".into()))? as u64)
+            } else {
+                PaneInfo::NO_FIRING
+            };
+            values.push(WindowedValue { value, timestamp: Timestamp::from_micros(ts), window, pane });
         }
         Ok(Batch::new(values))
     }

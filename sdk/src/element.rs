@@ -1,5 +1,6 @@
 //! What an element is, the windowed value runners carry, and the fixed key hash.
 
+use crate::pane::PaneInfo;
 use crate::time::Timestamp;
 use crate::window::Window;
 use serde::de::DeserializeOwned;
@@ -43,16 +44,19 @@ pub struct WindowedValue<T> {
     pub timestamp: Timestamp,
     /// The window it belongs to (an element in several windows travels once per window).
     pub window: Window,
+    /// The firing of its window it came from.
+    #[serde(default)]
+    pub pane: PaneInfo,
 }
 
 impl<T> WindowedValue<T> {
     /// An element in the global window at the minimum timestamp.
     pub fn in_global(value: T) -> Self {
-        WindowedValue { value, timestamp: Timestamp::MIN, window: Window::Global }
+        WindowedValue { value, timestamp: Timestamp::MIN, window: Window::Global, pane: PaneInfo::NO_FIRING }
     }
 
     /// The same timestamp and window around another value.
     pub fn with_value<U>(&self, value: U) -> WindowedValue<U> {
-        WindowedValue { value, timestamp: self.timestamp, window: self.window }
+        WindowedValue { value, timestamp: self.timestamp, window: self.window, pane: self.pane }
     }
 }

@@ -15,6 +15,10 @@ use std::any::Any;
 use std::sync::Arc;
 
 /// A primitive, ready to run.
+///
+/// Runners match on these few shapes only: a new keyed primitive (a
+/// grouping, a lifted combine, a stateful ParDo) is one more [`KeyedExec`],
+/// not one more variant every runner must learn.
 #[derive(Clone)]
 pub enum Executable {
     /// Emits a single `()` element in the global window.
@@ -25,14 +29,13 @@ pub enum Executable {
     ReadUnbounded(Arc<dyn UnboundedSource>),
     /// Element-wise processing (ParDo, and WindowInto, which re-windows elements).
     ParDo(Arc<dyn ParDoExec>),
-    /// Groups key-value pairs by key and window.
-    GroupByKey(Arc<dyn GroupByKeyExec>),
     /// Concatenates its inputs.
     Flatten,
-    /// A lifted `CombinePerKey` (GroupByKey and CombineValues replaced by
-    /// combine phases); only in plans a runner lifted with
-    /// [`crate::plan::ExecutionPlan::lift_combiners`].
-    CombinePerKey(Arc<dyn CombinePerKeyExec>),
+    /// A step over keyed input: the runner routes every element to the
+    /// worker owning its key group, where one [`KeyedOperator`] per worker
+    /// processes it and is driven by the input watermark (GroupByKey, a lifted
+    /// `CombinePerKey`, a stateful ParDo).
+    Keyed(Arc<dyn KeyedExec>),
 }
 
 impl std::fmt::Debug for Executable {
@@ -42,9 +45,8 @@ impl std::fmt::Debug for Executable {
             Executable::Read(_) => "Read",
             Executable::ReadUnbounded(_) => "ReadUnbounded",
             Executable::ParDo(_) => "ParDo",
-            Executable::GroupByKey(_) => "GroupByKey",
             Executable::Flatten => "Flatten",
-            Executable::CombinePerKey(_) => "CombinePerKey",
+            Executable::Keyed(_) => "Keyed",
         })
     }
 }
@@ -86,6 +88,17 @@ pub trait UnboundedReader: Send {
     /// Elements read later have event times at or after this (late elements
     /// excepted); [`Timestamp::MAX`] once done.
     fn watermark(&self) -> Timestamp;
+    /// For a reader that drives the runner's processing-time clock (a
+    /// TestStream): the processing time it has advanced to. Runners then use
+    /// it instead of the wall clock.
+    fn processing_time(&self) -> Option<Timestamp> {
+        None
+    }
+    /// Whether each `advance` may run only once the pipeline has finished
+    /// everything the previous one caused (a TestStream, as Beam requires).
+    fn one_event_at_a_time(&self) -> bool {
+        false
+    }
 }
 
 /// Reads an unbounded reader to its end as one bounded part (waiting while it
@@ -217,21 +230,73 @@ pub trait DoFnInvoker: Send {
     fn take_metrics(&mut self) -> MetricsContainer;
 }
 
-/// A GroupByKey's executable.
-pub trait GroupByKeyExec: Send + Sync {
-    /// Fresh grouping state for one partition of the keys.
-    fn new_state(&self) -> Box<dyn GroupState>;
-    /// Splits a batch into `parts` batches by the fixed key hash
-    /// ([`crate::key_hash`]): part `i` holds the keys with `hash % parts == i`.
+/// A keyed step's executable (see [`Executable::Keyed`]).
+pub trait KeyedExec: Send + Sync {
+    /// Fresh operator for the key groups one worker owns.
+    fn operator(&self) -> Box<dyn KeyedOperator>;
+    /// Splits a batch of what crosses the shuffle into `parts` batches by key
+    /// group: part `i` holds the keys whose group [`crate::KeyGroups`] gives to worker `i`.
     fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>>;
+    /// A lifted combine's pre-shuffle phase: a table that adds `(K, In)`
+    /// inputs and fires `(K, Acc)` accumulators, which are then shuffled
+    /// instead of the inputs. `None` for steps that shuffle their input as is.
+    fn precombine(&self) -> Option<Box<dyn GroupState>> {
+        None
+    }
+    /// Encodes what crosses the shuffle when it is not the input itself
+    /// (a lifted combine's accumulators); `None`: the input's codec.
+    fn shuffle_codec(&self) -> Option<Arc<dyn BatchCodec>> {
+        None
+    }
 }
 
-/// Buffered elements of a GroupByKey, per key and window.
+/// One worker's part of a keyed step: its groups, accumulators or keyed state
+/// and timers, for the key groups routed to it.
+///
+/// The runner hands it input with the watermark the input was sent at (what
+/// lateness is judged by), and tells it when the input watermark or the
+/// processing-time clock advances; it emits what became due. Its output
+/// watermark is the input watermark held back by [`KeyedOperator::hold`].
+pub trait KeyedOperator: Send {
+    /// Adds input sent while the watermark was `watermark` and the
+    /// processing time is `now`; elements of windows expired by then (past
+    /// the allowed lateness) are dropped and counted. A stateful ParDo emits
+    /// as it processes. Windows fire only by [`advance`](Self::advance):
+    /// the runner advances the operator to its input watermark first (the
+    /// watermark one sender saw may be ahead of the step's input watermark).
+    fn add(&mut self, batch: Batch, watermark: Timestamp, now: Timestamp, out: &mut Outputs<'_>) -> Result<()>;
+    /// The input watermark is now `watermark` and the processing time `now`:
+    /// fires the windows and timers that became due, in timestamp order.
+    fn advance(&mut self, watermark: Timestamp, now: Timestamp, out: &mut Outputs<'_>) -> Result<()>;
+    /// The earliest timestamp it may still emit at, beyond what the input
+    /// watermark allows (a timer's output timestamp): the output watermark
+    /// waits for it.
+    fn hold(&self) -> Option<Timestamp> {
+        None
+    }
+    /// When the next processing-time timer is due, if one is set.
+    fn next_wakeup(&self) -> Option<Timestamp> {
+        None
+    }
+    /// Number of outputs.
+    fn output_count(&self) -> usize {
+        1
+    }
+    /// Calls user code's `teardown`, once the run has ended.
+    fn teardown(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Takes the metrics recorded since the last call (late drops included).
+    fn take_metrics(&mut self) -> MetricsContainer;
+}
+
+/// Buffered elements of a grouping or a combine phase, per key and window.
 pub trait GroupState: Send {
     /// Adds elements.
     fn add(&mut self, batch: Batch) -> Result<()>;
     /// Emits the groups of every window whose end the watermark has passed
-    /// (after merging windows, for sessions) and forgets them.
+    /// (after merging windows, for sessions) and forgets them; windows are
+    /// indexed by their end, so a firing that finds nothing due costs nothing.
     fn fire(&mut self, watermark: Timestamp) -> Result<Batch>;
     /// How many groups (keys in windows) it holds: a runner flushes a
     /// pre-combine table that grows too large.
@@ -242,7 +307,7 @@ pub trait GroupState: Send {
     }
 }
 
-/// The phase of a lifted combine a [`GroupState`] runs (see [`CombinePerKeyExec`]).
+/// The phase of a lifted combine a [`GroupState`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CombinePhase {
     /// Adds `(K, In)` inputs to one accumulator per key and window; fires
@@ -252,21 +317,6 @@ pub enum CombinePhase {
     Merge,
     /// Adds `(K, In)` inputs; fires `(K, Out)` (no shuffle in between).
     Full,
-}
-
-/// A `CombinePerKey` a runner may lift: pre-combine inside each bundle,
-/// shuffle accumulators by the fixed key hash, merge them after.
-///
-/// Its states fire as a GroupByKey followed by CombineValues would: one
-/// output per key and window, with the window's timestamp combiner applied.
-/// Lifting is offered only for non-merging windows.
-pub trait CombinePerKeyExec: Send + Sync {
-    /// Fresh state for one phase (one bundle's pre-combine, or one partition's merge).
-    fn new_state(&self, phase: CombinePhase) -> Box<dyn GroupState>;
-    /// Splits a batch of `(K, Acc)` accumulators into `parts` by the fixed key hash.
-    fn partition(&self, accumulators: Batch, parts: usize) -> Result<Vec<Batch>>;
-    /// Encodes `(K, Acc)` accumulator batches, for shuffles across processes.
-    fn accumulator_codec(&self) -> Arc<dyn BatchCodec>;
 }
 
 /// What a node builder gets from the graph.

@@ -90,6 +90,22 @@ impl MetricsContainer {
     pub fn counter(&self, name: &str) -> Option<i64> {
         self.counters.get(name).copied()
     }
+    /// Adds everything `other` recorded (counters sum, distributions merge,
+    /// the later gauge wins).
+    pub fn merge(&mut self, other: MetricsContainer) {
+        for (name, v) in other.counters {
+            *self.counters.entry(name).or_insert(0) += v;
+        }
+        for (name, d) in other.distributions {
+            self.distributions.entry(name).and_modify(|e| e.merge(&d)).or_insert(d);
+        }
+        for (name, g) in other.gauges {
+            let e = self.gauges.entry(name).or_insert(g);
+            if g.timestamp_nanos >= e.timestamp_nanos {
+                *e = g;
+            }
+        }
+    }
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.counters.is_empty() && self.distributions.is_empty() && self.gauges.is_empty()

@@ -37,6 +37,10 @@ pub struct PipelineOptions {
     /// Run the graph in PATH (written by --dump-graph) instead of the one built in code.
     #[arg(long = "graph", value_name = "PATH")]
     pub graph: Option<PathBuf>,
+    /// Build pipelines whose triggers may lose data (a trigger that finishes
+    /// while late data may still come), as Beam's `--allow_unsafe_triggers`.
+    #[arg(long = "allow-unsafe-triggers")]
+    pub allow_unsafe_triggers: bool,
     /// Runner-specific flags by name (`direct-seed` → `"7"`).
     #[arg(skip)]
     pub runner_flags: BTreeMap<String, String>,

@@ -153,7 +153,7 @@ impl ExecutionPlan {
                 id: p.id.clone(),
                 codec: codec(&p.producer),
                 bounded: p.bounded,
-                windowing: p.windowing,
+                windowing: p.windowing.clone(),
                 consumers: Vec::new(),
             });
         }
@@ -258,7 +258,7 @@ impl ExecutionPlan {
     }
 
     /// Replaces each `CombinePerKey` (a GroupByKey followed by CombineValues)
-    /// by one [`Executable::CombinePerKey`] node, so the runner can pre-combine
+    /// by one [`Executable::Keyed`] node with a pre-combine phase, so the runner can pre-combine
     /// before its shuffle. Combines over merging windows stay as they are.
     /// Returns the labels of the lifted combines.
     pub fn lift_combiners(&mut self) -> Vec<String> {
@@ -273,7 +273,7 @@ impl ExecutionPlan {
                 && self.pcollections[grouped].consumers == [values]
                 && !self.nodes.iter().any(|n| n.side_inputs.contains(&grouped));
             let input = g.inputs[0];
-            if !matches!(g.exec, Executable::GroupByKey(_))
+            if g.urn != urns::GROUP_BY_KEY
                 || !only_reader
                 || v.outputs.len() != 1
                 || self.pcollections[input].windowing.window_fn.is_merging()

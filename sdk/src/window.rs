@@ -4,6 +4,7 @@
 //! global window. A [`WindowFn`] assigns windows to timestamps; sessions merge.
 
 use crate::time::{duration_micros, Timestamp};
+use crate::trigger::{AccumulationMode, Trigger};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -273,7 +274,7 @@ impl TimestampCombiner {
 }
 
 /// How a PCollection is windowed: the window function and what goes with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct WindowingStrategy {
     /// Assigns windows.
     pub window_fn: WindowFn,
@@ -281,4 +282,20 @@ pub struct WindowingStrategy {
     pub timestamp_combiner: TimestampCombiner,
     /// How late (in microseconds past the window's end) data is still accepted.
     pub allowed_lateness: i64,
+    /// When windows fire.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// How the panes of one window relate.
+    #[serde(default)]
+    pub accumulation_mode: AccumulationMode,
+}
+
+impl WindowingStrategy {
+    /// Whether a grouping fires each window once, when the watermark passes
+    /// it, with nothing late to label (the engine's fast path): the
+    /// default trigger with no allowed lateness, or a bounded input (Beam's
+    /// batch rule: everything fires once, at the end).
+    pub fn fires_once(&self, bounded: bool) -> bool {
+        bounded || (self.trigger == Trigger::Default && self.allowed_lateness == 0)
+    }
 }

@@ -119,7 +119,8 @@ fn main() -> anyhow::Result<()> {
         bail!("--fraction must be in (0, 1] and --latency-secs positive");
     }
     let machine = Machine::describe();
-    let spec = ThroughputSpec { events, keys: args.keys, window_us: args.window_ms as i64 * 1000, spacing_us: 1 };
+    let spec =
+        ThroughputSpec { events, keys: args.keys, window_us: args.window_ms as i64 * 1000, spacing_us: 1, early: None };
     let mut threads = args.workers.clone();
     threads.sort_unstable();
     threads.dedup();
@@ -199,6 +200,7 @@ fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs_f64(latency_secs),
                 keys: args.keys,
                 window: Duration::from_millis(args.window_ms),
+                early: None,
             };
             let run = streaming::run_latency(&lspec).with_context(|| format!("paced run on timely-{}", p.workers))?;
             let q = |xs: &[f64], x| quantile(xs, x).unwrap_or(f64::NAN);

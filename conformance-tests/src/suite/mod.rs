@@ -15,10 +15,31 @@ mod metrics;
 mod more_transforms;
 mod pardo;
 mod random;
+mod random_triggered;
 mod side_inputs;
 mod standard_combiners;
+mod state;
+mod test_stream;
+mod timers;
+mod triggers;
 mod unbounded;
 mod windowing;
+
+/// Beam's ValidatesRunner category names (the list the harness accepts is
+/// `harness::CATEGORIES`).
+pub(crate) mod beam {
+    pub(crate) const STATEFUL_PARDO: &str = "UsesStatefulParDo";
+    pub(crate) const TIMERS_IN_PARDO: &str = "UsesTimersInParDo";
+    pub(crate) const BAG_STATE: &str = "UsesBagState";
+    pub(crate) const SET_STATE: &str = "UsesSetState";
+    pub(crate) const MAP_STATE: &str = "UsesMapState";
+    pub(crate) const ORDERED_LIST_STATE: &str = "UsesOrderedListState";
+    pub(crate) const ON_WINDOW_EXPIRATION: &str = "UsesOnWindowExpiration";
+    pub(crate) const PROCESSING_TIME_TIMERS: &str = "UsesProcessingTimeTimers";
+    pub(crate) const LOOPING_TIMER: &str = "UsesLoopingTimer";
+    pub(crate) const STRICT_TIMER_ORDERING: &str = "UsesStrictTimerOrdering";
+    pub(crate) const TIMER_MAP: &str = "UsesTimerMap";
+}
 
 /// Every test of the suite, in report order.
 pub(crate) fn all() -> Vec<Test> {
@@ -34,11 +55,16 @@ pub(crate) fn all() -> Vec<Test> {
         more_transforms::tests(),
         windowing::tests(),
         unbounded::tests(),
+        state::tests(),
+        timers::tests(),
+        test_stream::tests(),
+        triggers::tests(),
         metrics::tests(),
         io::tests(),
         construction::tests(),
         direct::tests(),
         random::tests(),
+        random_triggered::tests(),
     ];
     let all: Vec<Test> = groups.into_iter().flatten().collect();
     let mut seen = std::collections::HashSet::new();

@@ -1,13 +1,17 @@
 //! Random pipelines: from a seeded RNG, random timestamped input and a random
 //! chain of map / filter / flat_map / group / combine / flatten / window
-//! steps. The expected answer (values, timestamps and windows) comes from a
+//! steps (and, in the `random_stateful_pipeline_*` cases, stateful ParDos:
+//! a per-key running sum in a value cell, emitted by an end-of-window
+//! timer). The expected answer (values, timestamps and windows) comes from a
 //! plain-Rust model of the same chain; every runner must give it, and each
 //! runner's answer digest (a metric) must equal the direct runner's.
 
+use super::beam::{STATEFUL_PARDO, TIMERS_IN_PARDO};
 use crate::fns::{reify, AddN, ModKey};
 use crate::harness::{Expect, Test};
-use beamline::plan::capabilities::{MERGING_WINDOWS, SIDE_INPUTS};
+use beamline::plan::capabilities::{MERGING_WINDOWS, SIDE_INPUTS, STATEFUL_PROCESSING, TIMERS};
 use beamline::prelude::*;
+use beamline::state::{StateSpecs, TimeDomain, Timer, ValueState};
 use beamline::Window;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -18,6 +22,8 @@ use std::time::Duration;
 
 /// How many random pipelines the suite holds.
 const CASES: u64 = 24;
+/// How many more hold stateful steps.
+const STATEFUL_CASES: u64 = 8;
 /// Keeps intermediate results small enough for a debug build.
 const MAX_ELEMENTS: usize = 30_000;
 /// Reduced values stay below this, so sums never overflow.
@@ -25,14 +31,21 @@ const MODULUS: i64 = 1_000_003;
 const SEC: i64 = 1_000_000;
 
 pub(super) fn tests() -> Vec<Test> {
-    (0..CASES)
-        .map(|seed| {
-            let case = Arc::new(Case::generate(seed));
-            let tags = case.requirements();
-            let c = case.clone();
-            Test::new(format!("random_pipeline_{seed:02}"), move |p| c.build(p)).requires(&tags)
-        })
-        .collect()
+    let plain = (0..CASES).map(|seed| {
+        let case = Arc::new(Case::generate(seed));
+        let tags = case.requirements();
+        let c = case.clone();
+        Test::new(format!("random_pipeline_{seed:02}"), move |p| c.build(p)).requires(&tags)
+    });
+    let stateful = (0..STATEFUL_CASES).map(|seed| {
+        let case = Arc::new(Case::generate_stateful(seed));
+        let tags = case.requirements();
+        let c = case.clone();
+        Test::new(format!("random_stateful_pipeline_{seed:02}"), move |p| c.build(p))
+            .requires(&tags)
+            .categories(&[STATEFUL_PARDO, TIMERS_IN_PARDO])
+    });
+    plain.chain(stateful).collect()
 }
 
 /// A window function, in seconds.
@@ -62,6 +75,9 @@ enum Op {
     CombineGlobally,
     /// Flattens the collection with itself shifted by `add`.
     Flatten { add: i64 },
+    /// A stateful ParDo keyed by `v mod keys`: a running count and sum per key
+    /// and window in a value cell, folded with the key by an end-of-window timer.
+    Stateful { keys: i64 },
     /// WindowInto.
     Window(Win),
 }
@@ -80,11 +96,23 @@ impl Case {
     /// Input, then element-wise steps, windowing and one or two aggregations
     /// with element-wise steps between them (so windows matter downstream).
     fn generate(seed: u64) -> Case {
-        let mut rng = StdRng::seed_from_u64(0xbea7_1111_u64.wrapping_add(seed));
+        Case::draw(0xbea7_1111_u64.wrapping_add(seed), false)
+    }
+
+    /// A case whose aggregations may be stateful ParDos (at least one is).
+    fn generate_stateful(seed: u64) -> Case {
+        (0..)
+            .map(|attempt| Case::draw(0x57a7_e000_u64.wrapping_add(seed * 1000 + attempt), true))
+            .find(|c| c.ops.iter().any(|op| matches!(op, Op::Stateful { .. })))
+            .unwrap_or_else(|| Case { input: Vec::new(), ops: Vec::new() })
+    }
+
+    fn draw(rng_seed: u64, stateful: bool) -> Case {
+        let mut rng = StdRng::seed_from_u64(rng_seed);
         let n = rng.random_range(0..2000);
         let input: Vec<(i64, i64)> =
             (0..n).map(|_| (rng.random_range(0..1000), rng.random_range(0..300 * SEC))).collect();
-        let mut g = Gen { rng, ops: Vec::new(), size: input.len(), aggregated: false };
+        let mut g = Gen { rng, ops: Vec::new(), size: input.len(), aggregated: false, stateful, win: Win::Global };
         g.element_wise(1, 3);
         if g.rng.random_bool(0.7) {
             g.window();
@@ -121,6 +149,9 @@ impl Case {
             if matches!(op, Op::CombineGlobally) && matches!(win, Win::Global) {
                 tags.push(SIDE_INPUTS);
             }
+            if matches!(op, Op::Stateful { .. }) {
+                tags.extend([STATEFUL_PROCESSING, TIMERS]);
+            }
         }
         tags.sort();
         tags.dedup();
@@ -148,6 +179,9 @@ impl Case {
                 Op::CombineGlobally => pc
                     .apply_named(&l("Sum"), Combine::globally(Sum::<i64>::new()))
                     .apply_named(&l("Mod"), ParDo::of(Affine { mul: 1, add: 0, modulo: MODULUS })),
+                Op::Stateful { keys } => pc
+                    .apply_named(&l("Key"), ParDo::of(ModKey { k: keys }))
+                    .apply_named(&l("Stateful"), StatefulParDo::of(RunningSum::default())),
                 Op::Flatten { add } => {
                     let shifted = pc.apply_named(&l("Shift"), ParDo::of(AddN { n: add }));
                     vec![pc, shifted].apply_named(&l("Flatten"), Flatten::new())
@@ -182,6 +216,11 @@ impl Case {
                 Op::Group { keys } => group(&xs, keys, win, reduce),
                 Op::CombinePerKey { keys } => {
                     group(&xs, keys, win, |k, vs| (k * 7 + vs.iter().sum::<i64>()).rem_euclid(MODULUS))
+                }
+                // State per key and window, flushed at the end of the window:
+                // a group's answer, at the group's timestamp.
+                Op::Stateful { keys } => {
+                    group(&xs, keys, win, |k, vs| running_sum(k, vs.iter().sum(), vs.len() as i64))
                 }
                 Op::CombineGlobally => {
                     let global = matches!(win, Win::Global);
@@ -219,6 +258,10 @@ struct Gen {
     ops: Vec<Op>,
     size: usize,
     aggregated: bool,
+    /// Whether aggregations may be stateful ParDos.
+    stateful: bool,
+    /// The window function in force.
+    win: Win,
 }
 
 impl Gen {
@@ -233,7 +276,11 @@ impl Gen {
             return;
         }
         self.size *= grows;
-        self.aggregated |= matches!(op, Op::Group { .. } | Op::CombinePerKey { .. } | Op::CombineGlobally);
+        self.aggregated |=
+            matches!(op, Op::Group { .. } | Op::CombinePerKey { .. } | Op::CombineGlobally | Op::Stateful { .. });
+        if let Op::Window(w) = op {
+            self.win = w;
+        }
         self.ops.push(op);
     }
 
@@ -274,11 +321,16 @@ impl Gen {
 
     fn aggregate(&mut self) {
         let r = &mut self.rng;
-        let op = match r.random_range(0..5) {
+        let mut op = match r.random_range(0..5) {
             0 | 1 => Op::Group { keys: r.random_range(1..200) },
             2 | 3 => Op::CombinePerKey { keys: r.random_range(1..200) },
             _ => Op::CombineGlobally,
         };
+        // State is per window, and windows that merge (sessions) have none
+        // here, as on most of Beam's runners.
+        if self.stateful && !matches!(self.win, Win::Sessions { .. }) && self.rng.random_bool(0.7) {
+            op = Op::Stateful { keys: self.rng.random_range(1..200) };
+        }
         self.push(op);
     }
 }
@@ -356,6 +408,42 @@ fn group(xs: &[Elem], keys: i64, win: Win, f: impl Fn(i64, &[i64]) -> i64) -> Ve
         }
     }
     out
+}
+
+/// What the stateful step emits for a key with `count` values summing to `sum`.
+fn running_sum(k: i64, sum: i64, count: i64) -> i64 {
+    (k * 11 + sum * 5 + count).rem_euclid(MODULUS)
+}
+
+/// A running count and sum per key and window in a value cell; a timer at the
+/// end of the window emits [`running_sum`].
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct RunningSum {
+    acc: ValueState<(i64, i64)>,
+    flush: Timer,
+}
+
+impl StatefulDoFn for RunningSum {
+    type Key = i64;
+    type Value = i64;
+    type Out = i64;
+    fn declare(&mut self, specs: &mut StateSpecs) {
+        self.acc = specs.value("acc");
+        self.flush = specs.timer("flush", TimeDomain::EventTime);
+    }
+    fn process(&mut self, _: &i64, v: &i64, ctx: &mut StateContext<'_, i64, i64>) -> Result<(), DoFnError> {
+        let mut acc = ctx.value(&self.acc)?;
+        let (sum, count) = acc.read().unwrap_or((0, 0));
+        acc.write((sum + v, count + 1));
+        let end = ctx.window().max_timestamp();
+        ctx.timer(&self.flush)?.set(end)
+    }
+    fn on_timer(&mut self, _: &FiredTimer, ctx: &mut StateContext<'_, i64, i64>) -> Result<(), DoFnError> {
+        let (sum, count) = ctx.value(&self.acc)?.read().unwrap_or((0, 0));
+        let k = *ctx.key();
+        ctx.emit(running_sum(k, sum, count));
+        Ok(())
+    }
 }
 
 fn reduce(k: i64, vs: &[i64]) -> i64 {
@@ -494,6 +582,36 @@ mod tests {
             assert!(ops.iter().any(kind), "no random pipeline has a step of kind {i}");
         }
         assert!(cases.iter().any(|c| c.requirements().contains(&MERGING_WINDOWS)));
+        let non_empty = cases.iter().filter(|c| !c.expected().is_empty()).count();
+        assert!(non_empty * 4 >= cases.len() * 3, "only {non_empty} of {} answers are non-empty", cases.len());
+        assert!(!ops.iter().any(|o| matches!(o, Op::Stateful { .. })), "a plain random pipeline has a stateful step");
+    }
+
+    /// Every stateful case has a stateful step, none after sessions; they
+    /// cover several windowings and mostly give non-empty answers.
+    #[test]
+    fn the_stateful_cases_have_stateful_steps() {
+        let cases: Vec<Case> = (0..STATEFUL_CASES).map(Case::generate_stateful).collect();
+        let mut windows = std::collections::BTreeSet::new();
+        for c in &cases {
+            assert!(c.ops.iter().any(|o| matches!(o, Op::Stateful { .. })));
+            assert!(c.requirements().contains(&STATEFUL_PROCESSING) && c.requirements().contains(&TIMERS));
+            let mut win = "global";
+            for op in &c.ops {
+                match op {
+                    Op::Window(Win::Global) => win = "global",
+                    Op::Window(Win::Fixed { .. }) => win = "fixed",
+                    Op::Window(Win::Sliding { .. }) => win = "sliding",
+                    Op::Window(Win::Sessions { .. }) => win = "sessions",
+                    Op::Stateful { .. } => {
+                        assert_ne!(win, "sessions", "a stateful step after sessions");
+                        windows.insert(win);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(windows.len() >= 2, "the stateful steps only see {windows:?} windows");
         let non_empty = cases.iter().filter(|c| !c.expected().is_empty()).count();
         assert!(non_empty * 4 >= cases.len() * 3, "only {non_empty} of {} answers are non-empty", cases.len());
     }

@@ -77,7 +77,12 @@ fn total(p: &Pipeline, g: GenerateSequence, window: WindowInto<i64>) -> PCollect
         .apply(ParDo::of(ModKey { k: 1 }))
         .apply(Count::per_key())
         .apply(Values::new())
-        .apply_named("Global", WindowInto::new(WindowFn::global()))
+        // The global window's one pane, when the input ends: Beam refuses an
+        // unbounded global-window grouping with the default trigger.
+        .apply_named(
+            "Global",
+            WindowInto::new(WindowFn::global()).triggering(Trigger::after_watermark()).discarding_fired_panes(),
+        )
         .apply_named("Total", Combine::globally(Sum::<u64>::new()))
 }
 

@@ -142,6 +142,11 @@ class PipelineOptions:
         for k, v in self._all_options.items():
             norm = k.replace("_", "-")
             if norm in known_flags and norm != "runner" and v is not None and not any(a.startswith("--%s=" % norm) for a in args):
+                if isinstance(v, bool):
+                    # A switch: given when true, once.
+                    if v and "--%s" % norm not in args:
+                        args.append("--%s" % norm)
+                    continue
                 args.append("--%s=%s" % (norm, v))
         if discarded:
             _LOGGER.warning("Discarding unparseable args: %s", discarded)
@@ -218,8 +223,15 @@ class DirectOptions(PipelineOptions):
 class TypeOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
-        parser.add_argument("--pipeline_type_check", default=False, action="store_true")
+        # As in Beam: type hints are checked when the pipeline is built unless --no_pipeline_type_check.
+        parser.add_argument("--no_pipeline_type_check", dest="pipeline_type_check", default=True,
+                            action="store_false")
+        parser.add_argument("--pipeline_type_check", dest="pipeline_type_check", action="store_true")
+        parser.add_argument("--type_check_strictness", default="DEFAULT_TO_ANY",
+                            choices=["ALL_REQUIRED", "DEFAULT_TO_ANY"])
         parser.add_argument("--runtime_type_check", default=False, action="store_true")
+        # As in Beam: build pipelines whose triggers may lose data (the Rust engine's check is lifted).
+        parser.add_argument("--allow_unsafe_triggers", default=False, action="store_true")
 
 
 class DebugOptions(PipelineOptions):

@@ -9,6 +9,7 @@ import random
 from beamline.transforms.core import CombineFn, CombineGlobally, CombinePerKey, DoFn, Map, ParDo
 from beamline.transforms.ptransform import PTransform
 from beamline.transforms.window import TimestampedValue
+from beamline.typehints.typehints import KV, Any
 
 __all__ = ["CombinerWithoutDefaults", "Count", "Mean", "Top", "Sample", "ToList", "ToDict", "ToSet", "Latest", "CountCombineFn", "MeanCombineFn",
            "TopCombineFn", "SampleCombineFn", "ToListCombineFn", "ToDictCombineFn", "ToSetCombineFn"]
@@ -87,7 +88,9 @@ class Count:
     class PerElement(PTransform):
         def expand(self, pcoll):
             paired = pcoll.pipeline._native.builtin("PairWithVoid", pcoll._id, "pair_with_none")
-            return pcoll.pipeline._pcoll(paired, "PairWithVoid") | CombinePerKey(CountCombineFn())
+            paired = pcoll.pipeline._pcoll(paired, "PairWithVoid")
+            paired._infer_element_type_later(lambda: KV[pcoll.element_type or Any, type(None)])
+            return paired | CombinePerKey(CountCombineFn())
 
 
 class Mean:

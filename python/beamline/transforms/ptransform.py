@@ -3,6 +3,8 @@
 import functools
 
 from beamline.pvalue import PBegin, PCollection, PValue
+from beamline.typehints import decorators as _decorators
+from beamline.typehints import typehints as _typehints
 
 __all__ = ["PTransform", "ptransform_fn", "label_from_callable"]
 
@@ -23,11 +25,13 @@ def label_from_callable(fn):
     return str(fn)
 
 
-class PTransform:
+class PTransform(_decorators.WithTypeHints):
     """A transform. Subclasses override ``expand(pcoll)`` to apply other transforms."""
 
     pipeline = None
     side_inputs = ()
+    # For subclasses whose __init__ does not call PTransform.__init__ (Beam allows it).
+    _label = None
 
     def __init__(self, label=None):
         self._label = label
@@ -54,11 +58,35 @@ class PTransform:
         self._label = label
         return self
 
-    def with_input_types(self, *args, **kwargs):
-        return self
+    # Type hints: declared with with_input_types/with_output_types (on the
+    # transform or its class), else the transform's defaults (a ParDo's come
+    # from its function).
+    def default_type_hints(self):
+        return _decorators.IOTypeHints()
 
-    def with_output_types(self, *args, **kwargs):
-        return self
+    def get_type_hints(self):
+        own = self._get_or_create_type_hints()
+        default = self.default_type_hints()
+        return _decorators.IOTypeHints(own.input_types or default.input_types,
+                                       own.output_types or default.output_types)
+
+    def type_check_inputs(self, pvalueish):
+        """Raises TypeCheckError when the input's element type does not fit the declared input hint."""
+        label = self._label_in_pipeline()
+        hint = self.get_type_hints().simple_input()
+        if hint is None or not isinstance(pvalueish, PCollection) or pvalueish.element_type is None:
+            return
+        if not _typehints.is_consistent_with(pvalueish.element_type, hint):
+            raise _decorators.TypeCheckError("Input type hint violation at %s: expected %s, got %s"
+                                             % (label, hint, pvalueish.element_type))
+
+    def _label_in_pipeline(self):
+        """The label this transform is being applied under (``"label" >> t`` names it)."""
+        return self.__dict__.get("_applying_label") or self.label
+
+    def infer_output_type(self, input_type):
+        """The element type of the output, from the input's (``Any`` when unknown)."""
+        return _typehints.Any
 
     def with_resource_hints(self, **kwargs):
         return self

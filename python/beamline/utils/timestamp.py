@@ -160,6 +160,8 @@ class Duration:
     def __mul__(self, other):
         return Duration(micros=self.micros * Duration.of(other).micros // 1_000_000)
 
+    __rmul__ = __mul__
+
     def __mod__(self, other):
         return Duration(micros=self.micros % Duration.of(other).micros)
 

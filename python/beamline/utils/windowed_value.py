@@ -3,20 +3,48 @@
 from beamline.utils.timestamp import Timestamp
 
 
-class PaneInfo:
-    """The pane of a window an element belongs to (beamline fires each window once)."""
+class PaneInfoTiming:
+    """When a pane fired relative to its window's end."""
 
-    def __init__(self, is_first=True, is_last=True, timing=0, index=0, nonspeculative_index=0):
+    EARLY = 0
+    ON_TIME = 1
+    LATE = 2
+    UNKNOWN = 3
+
+    @classmethod
+    def to_string(cls, value):
+        return {0: "EARLY", 1: "ON_TIME", 2: "LATE", 3: "UNKNOWN"}.get(value, str(value))
+
+
+class PaneInfo:
+    """The pane of a window an element belongs to."""
+
+    def __init__(self, is_first=True, is_last=True, timing=PaneInfoTiming.UNKNOWN, index=0, nonspeculative_index=0):
         self.is_first = is_first
         self.is_last = is_last
         self.timing = timing
         self.index = index
         self.nonspeculative_index = nonspeculative_index
 
+    def __eq__(self, other):
+        return isinstance(other, PaneInfo) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def _key(self):
+        return (self.is_first, self.is_last, self.timing, self.index, self.nonspeculative_index)
+
     def __repr__(self):
         return "PaneInfo(first: %r, last: %r, timing: %s, index: %d, nonspeculative_index: %d)" % (
-            self.is_first, self.is_last, ["EARLY", "ON_TIME", "LATE", "UNKNOWN"][self.timing] if isinstance(self.timing, int) else self.timing,
-            self.index, self.nonspeculative_index)
+            self.is_first, self.is_last, PaneInfoTiming.to_string(self.timing), self.index, self.nonspeculative_index)
+
+    def __reduce__(self):
+        return (PaneInfo, self._key())
+
+
+# The pane of an element that no trigger fired (Beam's constant).
+PANE_INFO_UNKNOWN = PaneInfo(True, True, PaneInfoTiming.UNKNOWN, 0, 0)
 
 
 class WindowedValue:

@@ -25,11 +25,12 @@ def rust_case_names():
             with open(os.path.join(SUITE, f), encoding="utf-8") as fh:
                 text = fh.read()
             names += re.findall(r'Test::new\(\s*"([^"]+)"', text)
-            # random.rs: `Test::new(format!("random_pipeline_{seed:02}"), ...)` for seed in 0..CASES.
-            m = re.search(r'Test::new\(format!\("(\w+)_\{seed:02\}"\)', text)
-            if m:
-                cases = int(re.search(r"const CASES: u64 = (\d+);", text).group(1))
-                names += ["%s_%02d" % (m.group(1), i) for i in range(cases)]
+            # random*.rs: `Test::new(format!("random_pipeline_{seed:02}"), ...)` for seed in 0..CASES.
+            # The count is the constant of the `(0..CASES).map(|seed| ...)` before it.
+            families = r'\(0\.\.(\w+)\)\.map\(\|seed\|.*?Test::new\(format!\("(\w+)_\{seed:02\}"\)'
+            for const, family in re.findall(families, text, re.S):
+                cases = int(re.search(r"const %s: u64 = (\d+);" % const, text).group(1))
+                names += ["%s_%02d" % (family, i) for i in range(cases)]
     return names
 
 

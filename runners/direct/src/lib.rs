@@ -8,13 +8,14 @@
 //!   `process` and compared with its encoding from before (the coder check's,
 //!   or fingerprints taken just before); any change (through interior
 //!   mutability) is an error;
-//! - `--direct-seed`: bundles are processed in an order shuffled from this seed
-//!   (catches dependence on order); `--direct-shuffle=false` keeps arrival order.
+//! - `--direct-seed`: bundles, and the elements within each bundle, are
+//!   processed in an order shuffled from this seed (catches dependence on
+//!   order); `--direct-shuffle=false` keeps arrival order.
 //!
-//! Execution is driven by bundles and PCollection completeness, the bounded
-//! case of watermarks: a GroupByKey fires a window when its input's watermark
-//! passes the window's end, which for bounded input happens when the input is
-//! complete.
+//! It is the event-time reference: it keeps a watermark per PCollection,
+//! reads unbounded sources a step at a time as they advance, drops late data
+//! by the allowed lateness, and fires windows and timers as the watermark
+//! passes them. A TestStream drives its processing-time clock.
 //!
 //! # Examples
 //! ```
@@ -62,6 +63,9 @@ impl Runner for DirectRunner {
             capabilities::MULTIPLE_OUTPUTS,
             capabilities::METRICS,
             capabilities::UNBOUNDED,
+            capabilities::STATEFUL_PROCESSING,
+            capabilities::TIMERS,
+            capabilities::TEST_STREAM,
         ]
     }
 
@@ -70,7 +74,7 @@ impl Runner for DirectRunner {
             RunnerFlag { name: "direct-seed", help: "Seed of the shuffled bundle and element order", default: "0" },
             RunnerFlag {
                 name: "direct-shuffle",
-                help: "Shuffle the order bundles are processed in (true|false)",
+                help: "Shuffle the order of bundles, and of elements within each bundle (true|false)",
                 default: "true",
             },
             RunnerFlag {

@@ -1,20 +1,22 @@
 //! The rayon runner's scheduler.
 //!
 //! A run is a sequence of phases. Each phase is a set of tasks run in
-//! parallel: source parts to read, shuffle partitions to fire, batches held
-//! back until their side inputs were complete. A task is one bundle: every
-//! batch it produces is pushed at once through the element-wise steps
-//! downstream (a fused stage) until it reaches a barrier: a shuffle, or a
-//! ParDo whose side inputs are not complete yet. Between phases the
-//! coordinator marks what is complete and starts what became ready.
+//! parallel: source parts to read, key-group partitions of a keyed step to
+//! fire, batches held back until their side inputs were complete. A task is
+//! one bundle: every batch it produces is pushed at once through the
+//! element-wise steps downstream (a fused stage) until it reaches a barrier:
+//! a keyed step, or a ParDo whose side inputs are not complete yet. Between
+//! phases the coordinator marks what is complete and starts what became
+//! ready. The model's logic (DoFn lifecycles, side inputs, pre-combining,
+//! grouping, state and timers) is the SDK's engine; this file only schedules.
 
 use crate::Config;
-use beamline::exec::{CombinePhase, DoFnInvoker, Executable, GroupState, Outputs, SideInputView, SourceSplit};
+use beamline::engine::{self, catch_panic, InvokerPool, Precombiner, SideInputs};
+use beamline::exec::{DoFnInvoker, Executable, KeyedOperator, Outputs, SideInputView, SourceSplit};
 use beamline::metrics::MetricResults;
 use beamline::plan::ExecutionPlan;
 use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
 use rayon::prelude::*;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -23,17 +25,21 @@ enum Node {
     /// Impulse, Read and Flatten share nothing.
     Plain,
     ParDo {
-        /// Set-up invokers not in use: a bundle takes one, and gives it back.
-        idle: Mutex<Vec<Box<dyn DoFnInvoker>>>,
+        pool: InvokerPool,
         /// The side input views, once every side input is complete.
-        sides: OnceLock<Vec<SideInputView>>,
-        /// Main input that arrived before the side inputs were complete.
-        pending: Mutex<Vec<Batch>>,
+        views: OnceLock<Vec<SideInputView>>,
+        /// Side inputs' contents and the main input that arrived before them.
+        sides: Option<Box<Mutex<SideInputs>>>,
     },
-    /// A GroupByKey's input, per partition of the key hash.
-    Gbk(Vec<Mutex<Vec<Batch>>>),
-    /// A lifted combine's merged accumulators, per partition of the key hash.
-    Combine(Vec<Mutex<Option<Box<dyn GroupState>>>>),
+    /// A keyed step, per key-group partition: a lifted combine merges
+    /// accumulators as they arrive; other steps buffer their input until it is complete.
+    Keyed { eager: bool, parts: Vec<Mutex<Partition>> },
+}
+
+#[derive(Default)]
+struct Partition {
+    op: Option<Box<dyn KeyedOperator>>,
+    buffered: Vec<Batch>,
 }
 
 /// One unit of parallel work; each is run as one bundle.
@@ -42,7 +48,7 @@ enum Task {
     Read(usize, Box<dyn SourceSplit>),
     /// Batches a ParDo held back until its side inputs were complete.
     Pending(usize, Batch),
-    /// Fires one partition of a GroupByKey or of a lifted combine.
+    /// Fires one partition of a keyed step.
     Fire(usize, usize),
 }
 
@@ -50,8 +56,8 @@ pub(crate) struct Executor<'p> {
     plan: &'p ExecutionPlan,
     cfg: Config,
     nodes: Vec<Node>,
-    /// The contents of PCollections read as side inputs.
-    side_contents: Vec<Option<Mutex<Vec<Batch>>>>,
+    /// The ParDos reading each PCollection as a side input: (node, side index).
+    side_readers: Vec<Vec<(usize, usize)>>,
     producer: Vec<Option<usize>>,
     /// Coordinator state: sources split (and fired shuffles) ...
     started: Vec<bool>,
@@ -78,11 +84,11 @@ fn cancelled() -> Error {
 impl<'p> Executor<'p> {
     pub(crate) fn new(plan: &'p ExecutionPlan, cfg: Config) -> Self {
         let np = plan.pcollections.len();
-        let mut side_contents: Vec<Option<Mutex<Vec<Batch>>>> = (0..np).map(|_| None).collect();
+        let mut side_readers = vec![Vec::new(); np];
         let mut producer = vec![None; np];
         for (i, node) in plan.nodes.iter().enumerate() {
-            for &s in &node.side_inputs {
-                side_contents[s] = Some(Mutex::default());
+            for (k, &s) in node.side_inputs.iter().enumerate() {
+                side_readers[s].push((i, k));
             }
             for &o in &node.outputs {
                 producer[o] = Some(i);
@@ -92,11 +98,18 @@ impl<'p> Executor<'p> {
             .nodes
             .iter()
             .map(|n| match &n.exec {
-                Executable::ParDo(_) => {
-                    Node::ParDo { idle: Mutex::default(), sides: OnceLock::new(), pending: Mutex::default() }
-                }
-                Executable::GroupByKey(_) => Node::Gbk((0..cfg.partitions).map(|_| Mutex::default()).collect()),
-                Executable::CombinePerKey(_) => Node::Combine((0..cfg.partitions).map(|_| Mutex::new(None)).collect()),
+                Executable::ParDo(exec) => Node::ParDo {
+                    pool: InvokerPool::new(exec.clone()),
+                    views: OnceLock::new(),
+                    sides: (!n.side_inputs.is_empty()).then(|| {
+                        let fns = n.side_inputs.iter().map(|&s| plan.pcollections[s].windowing.window_fn).collect();
+                        Box::new(Mutex::new(SideInputs::new(exec.clone(), fns, 0)))
+                    }),
+                },
+                Executable::Keyed(exec) => Node::Keyed {
+                    eager: exec.precombine().is_some(),
+                    parts: (0..cfg.partitions).map(|_| Mutex::default()).collect(),
+                },
                 Executable::Impulse | Executable::Read(_) | Executable::ReadUnbounded(_) | Executable::Flatten => {
                     Node::Plain
                 }
@@ -106,7 +119,7 @@ impl<'p> Executor<'p> {
             plan,
             cfg,
             nodes,
-            side_contents,
+            side_readers,
             producer,
             started: vec![false; plan.nodes.len()],
             complete: vec![false; plan.nodes.len()],
@@ -120,20 +133,34 @@ impl<'p> Executor<'p> {
     pub(crate) fn run(mut self) -> Result<MetricResults> {
         let result = self.run_phases();
         let mut teardown_error = None;
-        for node in &self.nodes {
-            if let Node::ParDo { idle, .. } = node {
-                for mut invoker in lock(idle).drain(..) {
-                    if let Err(e) = invoker.teardown() {
+        let mut metrics = std::mem::take(&mut *lock(&self.metrics));
+        for (i, node) in self.nodes.iter().enumerate() {
+            let label = &self.plan.nodes[i].label;
+            match node {
+                Node::ParDo { pool, .. } => {
+                    if let Err(e) = pool.teardown() {
                         teardown_error.get_or_insert(e);
                     }
+                    metrics.merge(label, pool.take_metrics());
                 }
+                Node::Keyed { parts, .. } => {
+                    // Partitions left unfired by a failure.
+                    for part in parts {
+                        if let Some(mut op) = lock(part).op.take() {
+                            if let Err(e) = op.teardown() {
+                                teardown_error.get_or_insert(e);
+                            }
+                        }
+                    }
+                }
+                Node::Plain => {}
             }
         }
         result?;
         if let Some(e) = teardown_error {
             return Err(e);
         }
-        Ok(self.metrics.into_inner().unwrap_or_else(PoisonError::into_inner))
+        Ok(metrics)
     }
 
     fn run_phases(&mut self) -> Result<()> {
@@ -172,18 +199,17 @@ impl<'p> Executor<'p> {
             let n = &self.plan.nodes[i];
             let inputs = n.inputs.iter().all(|&p| self.pcollection_complete(p));
             self.complete[i] = match (&n.exec, &self.nodes[i]) {
-                (Executable::Impulse | Executable::Read(_), _) => self.started[i],
-                (Executable::GroupByKey(_) | Executable::CombinePerKey(_), _) => self.started[i],
-                (Executable::ParDo(_), Node::ParDo { sides, pending, .. }) => {
-                    inputs && (n.side_inputs.is_empty() || sides.get().is_some()) && lock(pending).is_empty()
+                (Executable::Impulse | Executable::Read(_) | Executable::Keyed(_), _) => self.started[i],
+                (Executable::ParDo(_), Node::ParDo { views, sides, .. }) => {
+                    inputs && sides.as_ref().is_none_or(|s| views.get().is_some() && !lock(s).has_held())
                 }
                 _ => inputs,
             };
         }
     }
 
-    /// The tasks of the next phase: sources not read yet, shuffles whose input
-    /// is complete, ParDos whose side inputs just became complete.
+    /// The tasks of the next phase: sources not read yet, keyed steps whose
+    /// input is complete, ParDos whose side inputs just became complete.
     /// Also tells whether anything became ready (side inputs with no input to process).
     fn next_tasks(&mut self) -> Result<(Vec<Task>, bool)> {
         let mut tasks = Vec::new();
@@ -204,28 +230,28 @@ impl<'p> Executor<'p> {
                     tasks.extend(source.split(self.cfg.splits)?.into_iter().map(|s| Task::Read(i, s)));
                     self.started[i] = true;
                 }
-                (Executable::GroupByKey(_) | Executable::CombinePerKey(_), _) => {
+                (Executable::Keyed(_), Node::Keyed { parts, .. }) => {
                     if n.inputs.iter().all(|&p| self.pcollection_complete(p)) {
-                        tasks.extend((0..self.cfg.partitions).map(|part| Task::Fire(i, part)));
+                        tasks.extend((0..parts.len()).map(|part| Task::Fire(i, part)));
                         self.started[i] = true;
                     }
                 }
-                (Executable::ParDo(pardo), Node::ParDo { sides, pending, .. }) => {
+                (Executable::ParDo(_), Node::ParDo { views, sides: Some(sides), .. }) => {
                     let ready = n.side_inputs.iter().all(|&p| self.pcollection_complete(p));
-                    if n.side_inputs.is_empty() || sides.get().is_some() || !ready {
+                    if views.get().is_some() || !ready {
                         continue;
                     }
-                    let mut views = Vec::with_capacity(n.side_inputs.len());
-                    for (k, &s) in n.side_inputs.iter().enumerate() {
-                        let contents = self.side_contents[s].as_ref().map(|c| lock(c).clone()).unwrap_or_default();
-                        views.push(pardo.prepare_side_input(k, contents)?);
+                    let mut sides = lock(sides);
+                    for k in 0..n.side_inputs.len() {
+                        sides.set_watermark(k, Timestamp::MAX);
                     }
-                    let _ = sides.set(views);
+                    let held = sides.take_ready(Timestamp::MIN)?.map(|(_, held)| held).unwrap_or_default();
+                    let _ = views.set(sides.final_views().unwrap_or_default().to_vec());
                     progressed = true;
-                    tasks.extend(lock(pending).drain(..).map(|b| Task::Pending(i, b)));
+                    tasks.extend(held.into_iter().map(|b| Task::Pending(i, b)));
                 }
-                (Executable::ParDo(_), _) => return Err(broken(&n.label)),
-                (Executable::Flatten, _) => {}
+                (Executable::ParDo(_), Node::ParDo { .. }) | (Executable::Flatten, _) => {}
+                _ => return Err(broken(&n.label)),
             }
         }
         Ok((tasks, progressed))
@@ -237,16 +263,7 @@ impl<'p> Executor<'p> {
         // User code's panics are caught where it is called; this catches the
         // rest (a key type whose Hash panics, say) so one task cannot bring the
         // process down.
-        let result = catch_unwind(AssertUnwindSafe(|| bundle.run(task).and_then(|()| bundle.finish()))).unwrap_or_else(
-            |panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(Error::Runner { runner: "rayon".into(), message: format!("a task panicked: {message}") })
-            },
-        );
+        let result = catch_panic("rayon", "<task>", || bundle.run(task).and_then(|()| bundle.finish()));
         bundle.release();
         result.map_err(|e| {
             // Only the first failure is reported; later ones are mostly cancellations.
@@ -263,7 +280,7 @@ struct Bundle<'e, 'p> {
     invokers: Vec<Option<Box<dyn DoFnInvoker>>>,
     /// Invokers whose bundle is finished, to give back.
     finished: Vec<(usize, Box<dyn DoFnInvoker>)>,
-    precombine: Vec<Option<Box<dyn GroupState>>>,
+    precombine: Vec<Option<Precombiner>>,
 }
 
 impl<'e, 'p> Bundle<'e, 'p> {
@@ -286,29 +303,37 @@ impl<'e, 'p> Bundle<'e, 'p> {
                 split.read(&mut |batch| self.emit(out, batch))
             }
             Task::Pending(i, batch) => self.process(i, batch),
-            Task::Fire(i, part) => {
-                let n = &ex.plan.nodes[i];
-                let fired = match (&n.exec, &ex.nodes[i]) {
-                    (Executable::GroupByKey(g), Node::Gbk(parts)) => {
-                        let batches = std::mem::take(&mut *lock(&parts[part]));
-                        if batches.is_empty() {
-                            return Ok(());
-                        }
-                        let mut state = g.new_state();
-                        for b in batches {
-                            state.add(b)?;
-                        }
-                        state.fire(Timestamp::MAX)?
-                    }
-                    (Executable::CombinePerKey(_), Node::Combine(parts)) => {
-                        let Some(mut state) = lock(&parts[part]).take() else { return Ok(()) };
-                        state.fire(Timestamp::MAX)?
-                    }
-                    _ => return Err(broken(&n.label)),
-                };
-                self.emit(n.outputs[0], fired)
-            }
+            Task::Fire(i, part) => self.fire(i, part),
         }
+    }
+
+    /// Fires one partition of a keyed step: everything it holds, then every
+    /// window and timer (the input is complete: the watermark is at its end).
+    fn fire(&mut self, node: usize, part: usize) -> Result<()> {
+        let ex = self.ex;
+        let n = &ex.plan.nodes[node];
+        let (Executable::Keyed(exec), Node::Keyed { parts, .. }) = (&n.exec, &ex.nodes[node]) else {
+            return Err(broken(&n.label));
+        };
+        let Partition { op, buffered } = std::mem::take(&mut *lock(&parts[part]));
+        if op.is_none() && buffered.is_empty() {
+            return Ok(());
+        }
+        let mut op = op.unwrap_or_else(|| exec.operator());
+        let ports = op.output_count();
+        let result = (|| {
+            let mut sink = |i: usize, b: Batch| match n.outputs.get(i) {
+                Some(&o) => self.emit(o, b),
+                None => Err(broken(&n.label)),
+            };
+            for b in buffered {
+                op.add(b, Timestamp::MIN, engine::wall_clock(), &mut Outputs::streaming(ports, &mut sink))?;
+            }
+            op.advance(Timestamp::MAX, Timestamp::MAX, &mut Outputs::streaming(ports, &mut sink))
+        })();
+        let torn = op.teardown();
+        lock(&ex.metrics).merge(&n.label, op.take_metrics());
+        result.and(torn)
     }
 
     /// Hands a batch of `pcoll` to every reader; the last one gets it without a copy.
@@ -320,8 +345,10 @@ impl<'e, 'p> Bundle<'e, 'p> {
             return Ok(());
         }
         let ex = self.ex;
-        if let Some(side) = &ex.side_contents[pcoll] {
-            lock(side).push(batch.clone());
+        for &(node, k) in &ex.side_readers[pcoll] {
+            if let Node::ParDo { sides: Some(sides), .. } = &ex.nodes[node] {
+                lock(sides).add_side(k, batch.clone());
+            }
         }
         if let Some((&last, rest)) = ex.plan.pcollections[pcoll].consumers.split_last() {
             for &c in rest {
@@ -337,31 +364,40 @@ impl<'e, 'p> Bundle<'e, 'p> {
         let n = &ex.plan.nodes[node];
         match (&n.exec, &ex.nodes[node]) {
             (Executable::Flatten, _) => self.emit(n.outputs[0], batch),
-            (Executable::ParDo(_), Node::ParDo { sides, pending, .. }) => {
-                if !n.side_inputs.is_empty() && sides.get().is_none() {
-                    lock(pending).push(batch);
+            (Executable::ParDo(_), Node::ParDo { views, sides, .. }) => {
+                if let (Some(sides), None) = (sides, views.get()) {
+                    lock(sides).hold(batch);
                     return Ok(());
                 }
                 self.process(node, batch)
             }
-            (Executable::GroupByKey(g), Node::Gbk(parts)) => {
-                for (part, b) in g.partition(batch, parts.len())?.into_iter().enumerate() {
-                    if !b.is_empty() {
-                        lock(&parts[part]).push(b);
+            (Executable::Keyed(exec), Node::Keyed { eager, parts }) => {
+                let lateness = ex.plan.pcollections[n.inputs[0]].windowing.allowed_lateness;
+                if self.precombine[node].is_none() {
+                    self.precombine[node] = Precombiner::new(exec, lateness, ex.cfg.precombine_keys);
+                }
+                let mut ship = |part: usize, b: Batch| -> Result<()> {
+                    let mut p = lock(&parts[part]);
+                    if *eager {
+                        // Accumulators merge on arrival (a merge never emits).
+                        let op = p.op.get_or_insert_with(|| exec.operator());
+                        op.add(b, Timestamp::MIN, Timestamp::MIN, &mut Outputs::new(0))
+                    } else {
+                        p.buffered.push(b);
+                        Ok(())
+                    }
+                };
+                match &mut self.precombine[node] {
+                    Some(pre) => pre.add(batch, Timestamp::MIN, parts.len(), &mut ship),
+                    None => {
+                        for (part, b) in exec.partition(batch, parts.len())?.into_iter().enumerate() {
+                            if !b.is_empty() {
+                                ship(part, b)?;
+                            }
+                        }
+                        Ok(())
                     }
                 }
-                Ok(())
-            }
-            (Executable::CombinePerKey(c), Node::Combine(_)) => {
-                let table = self.precombine[node].get_or_insert_with(|| c.new_state(CombinePhase::Precombine));
-                table.add(batch)?;
-                if table.len() >= ex.cfg.precombine_keys {
-                    // Little reduction in this bundle: ship what we have, keep the table small.
-                    if let Some(full) = self.precombine[node].take() {
-                        self.ship_accumulators(node, full)?;
-                    }
-                }
-                Ok(())
             }
             _ => Err(broken(&n.label)),
         }
@@ -371,20 +407,11 @@ impl<'e, 'p> Bundle<'e, 'p> {
     fn process(&mut self, node: usize, batch: Batch) -> Result<()> {
         let ex = self.ex;
         let n = &ex.plan.nodes[node];
-        let (Executable::ParDo(pardo), Node::ParDo { idle, sides, .. }) = (&n.exec, &ex.nodes[node]) else {
+        let Node::ParDo { pool, views, .. } = &ex.nodes[node] else {
             return Err(broken(&n.label));
         };
         if self.invokers[node].is_none() {
-            let pooled = lock(idle).pop();
-            let invoker = match pooled {
-                Some(invoker) => invoker,
-                None => {
-                    let mut invoker = pardo.instantiate();
-                    invoker.setup()?;
-                    invoker
-                }
-            };
-            self.invokers[node].insert(invoker).start_bundle()?;
+            self.invokers[node].insert(pool.take()?).start_bundle()?;
         }
         // Out of its slot while it runs: its output streams on to later steps,
         // which borrow the bundle (a DAG never comes back to this step).
@@ -393,9 +420,9 @@ impl<'e, 'p> Bundle<'e, 'p> {
             Some(&o) => self.emit(o, b),
             None => Err(broken(&n.label)),
         };
-        let mut out = Outputs::streaming(pardo.output_count(), &mut sink);
+        let mut out = Outputs::streaming(n.outputs.len(), &mut sink);
         // The batch is this step's own (the last reader got it, the others a copy).
-        let result = invoker.process_owned(batch, sides.get().map_or(&[], Vec::as_slice), &mut out);
+        let result = invoker.process_owned(batch, views.get().map_or(&[], Vec::as_slice), &mut out);
         self.invokers[node] = Some(invoker);
         result
     }
@@ -417,44 +444,29 @@ impl<'e, 'p> Bundle<'e, 'p> {
                     }
                 }
             }
-            if let Some(table) = self.precombine[node].take() {
-                self.ship_accumulators(node, table)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Fires a pre-combine table and merges its accumulators into the
-    /// partitions of the shuffle.
-    fn ship_accumulators(&mut self, node: usize, mut table: Box<dyn GroupState>) -> Result<()> {
-        let ex = self.ex;
-        let n = &ex.plan.nodes[node];
-        let (Executable::CombinePerKey(c), Node::Combine(parts)) = (&n.exec, &ex.nodes[node]) else {
-            return Err(broken(&n.label));
-        };
-        let accumulators = table.fire(Timestamp::MAX)?;
-        for (part, b) in c.partition(accumulators, parts.len())?.into_iter().enumerate() {
-            if !b.is_empty() {
-                lock(&parts[part]).get_or_insert_with(|| c.new_state(CombinePhase::Merge)).add(b)?;
+            if let Some(mut pre) = self.precombine[node].take() {
+                let (Executable::Keyed(exec), Node::Keyed { parts, .. }) = (&n.exec, &ex.nodes[node]) else {
+                    return Err(broken(&n.label));
+                };
+                pre.flush(parts.len(), &mut |part, b| {
+                    let mut p = lock(&parts[part]);
+                    let op = p.op.get_or_insert_with(|| exec.operator());
+                    op.add(b, Timestamp::MIN, Timestamp::MIN, &mut Outputs::new(0))
+                })?;
             }
         }
         Ok(())
     }
 
     /// Gives every invoker back to its pool (also after a failure, so it is
-    /// torn down at the end) and folds its metrics into the run's.
+    /// torn down at the end).
     fn release(&mut self) {
         let ex = self.ex;
         let unfinished = self.invokers.iter_mut().enumerate().filter_map(|(i, inv)| inv.take().map(|inv| (i, inv)));
         let all: Vec<_> = self.finished.drain(..).chain(unfinished).collect();
-        if all.is_empty() {
-            return;
-        }
-        let mut metrics = lock(&ex.metrics);
-        for (node, mut invoker) in all {
-            metrics.merge(&ex.plan.nodes[node].label, invoker.take_metrics());
-            if let Node::ParDo { idle, .. } = &ex.nodes[node] {
-                lock(idle).push(invoker);
+        for (node, invoker) in all {
+            if let Node::ParDo { pool, .. } = &ex.nodes[node] {
+                pool.give_back(invoker);
             }
         }
     }

@@ -78,6 +78,8 @@ impl Runner for RayonRunner {
             capabilities::MERGING_WINDOWS,
             capabilities::MULTIPLE_OUTPUTS,
             capabilities::METRICS,
+            capabilities::STATEFUL_PROCESSING,
+            capabilities::TIMERS,
         ]
     }
 

@@ -8,22 +8,23 @@
 //! frontier has passed, and everything left when it is empty.
 //!
 //! Element-wise steps read their input in place (the pipeline pact, no copy,
-//! no encoding). Shuffles route each batch by the fixed key hash to the worker
-//! owning the key (`hash % peers`); lifted combines pre-combine each bundle
-//! before that. Side inputs are broadcast to every worker and read once complete.
+//! no encoding). Keyed steps route each batch by key group to the worker
+//! owning it (contiguous ranges of groups per worker); lifted combines
+//! pre-combine each bundle before that. Side inputs are broadcast to every
+//! worker. The model's logic (DoFn lifecycles, side-input readiness,
+//! pre-combining, grouping, state and timers) is the SDK's engine: this file
+//! maps it onto timely's operators, frontiers and capabilities.
 
 use crate::msg::{route, Msg, Topology};
 use crate::stop::Stop;
 use crate::Config;
 use beamline::batch::BatchCodec;
-use beamline::exec::{
-    CombinePhase, DoFnInvoker, Executable, GroupState, Outputs, ParDoExec, ReadStatus, SideInputView, UnboundedReader,
-};
-use beamline::metrics::{MetricResults, MetricsContainer};
+use beamline::engine::{self, catch_panic, run_bundle, InvokerPool, Precombiner, SideInputs};
+use beamline::exec::{Executable, KeyedOperator, Outputs, ParDoExec, ReadStatus, UnboundedReader};
+use beamline::metrics::MetricResults;
 use beamline::plan::ExecutionPlan;
-use beamline::{Batch, Error, Result, Timestamp, WindowFn, WindowedValue};
-use std::cell::{Cell, RefCell};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use beamline::{Batch, Error, Result, Timestamp, WindowedValue};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,19 +37,30 @@ use timely::dataflow::operators::{Capability, Concatenate, Probe};
 use timely::dataflow::{ProbeHandle, Scope, Stream};
 use timely::progress::frontier::MutableAntichain;
 
-/// Timely time: event time in microseconds, as a watermark.
-pub(crate) type Time = i64;
+use crate::time::sent_at;
+pub(crate) use crate::time::Time;
 type S<'s> = Stream<'s, Time, Vec<Msg>>;
 type Out = OutputBuilder<Time, CapacityContainerBuilder<Vec<Msg>>>;
-/// A grouping step's count of dropped late elements, by its label.
-pub(crate) type LateCounter = (String, Rc<Cell<i64>>);
-/// A DoFn instance, kept where the worker can tear it down at the end of the run.
-pub(crate) type InvokerCell = Rc<RefCell<Option<Box<dyn DoFnInvoker>>>>;
+/// A keyed operator, kept where the worker can tear it down at the end of the run.
+pub(crate) type KeyedCell = Rc<RefCell<Option<Box<dyn KeyedOperator>>>>;
+
+/// What a worker tears down and takes metrics from when the run ends.
+pub(crate) enum Finisher {
+    /// A ParDo's instances.
+    Pool(Arc<InvokerPool>),
+    /// A keyed step's operator.
+    Keyed(KeyedCell),
+    /// Late input a lifted combine dropped before pre-combining it.
+    DroppedLate(Rc<std::cell::Cell<i64>>),
+}
 
 /// What the workers of one process share: the first error and the metrics.
 #[derive(Default)]
 pub(crate) struct Shared {
     failed: AtomicBool,
+    /// A TestStream's processing-time clock, in microseconds, once it has one.
+    test_clock: std::sync::atomic::AtomicI64,
+    has_test_clock: AtomicBool,
     error: Mutex<Option<Error>>,
     pub(crate) metrics: Mutex<MetricResults>,
 }
@@ -59,6 +71,20 @@ impl Shared {
         if !self.failed.swap(true, Ordering::AcqRel) {
             *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
         }
+    }
+
+    /// The processing time: a TestStream's clock if the pipeline has one, else the wall clock.
+    pub(crate) fn now(&self) -> Timestamp {
+        if self.has_test_clock.load(Ordering::Acquire) {
+            Timestamp::from_micros(self.test_clock.load(Ordering::Acquire))
+        } else {
+            engine::wall_clock()
+        }
+    }
+
+    fn set_test_clock(&self, t: Timestamp) {
+        self.test_clock.fetch_max(t.as_micros(), Ordering::AcqRel);
+        self.has_test_clock.store(true, Ordering::Release);
     }
 
     pub(crate) fn failed(&self) -> bool {
@@ -77,30 +103,49 @@ pub(crate) struct WorkerCtx {
     pub(crate) topology: Topology,
     pub(crate) index: usize,
     pub(crate) cfg: Config,
-    /// Every DoFn instance of this worker, by plan node.
-    pub(crate) invokers: Rc<RefCell<Vec<(usize, InvokerCell)>>>,
+    /// What to tear down at the end of the run, by plan node.
+    pub(crate) finishers: Rc<RefCell<Vec<(usize, Finisher)>>>,
     /// When unbounded sources stop reading.
     pub(crate) stop: Stop,
-    /// Elements each grouping step dropped for arriving too late, by label.
-    pub(crate) dropped_late: Rc<RefCell<Vec<LateCounter>>>,
 }
 
 impl WorkerCtx {
-    /// Adds the worker's own metrics (late drops) to `metrics`.
-    pub(crate) fn merge_own_metrics(&self, metrics: &mut MetricResults) {
-        for (label, dropped) in self.dropped_late.borrow().iter() {
-            if dropped.get() > 0 {
-                let mut m = MetricsContainer::default();
-                m.inc_counter(DROPPED_LATE, dropped.get());
-                metrics.merge(label, m);
+    /// Tears down every DoFn and keyed operator of this worker and adds
+    /// their metrics to `metrics`; returns the first teardown failure.
+    pub(crate) fn finish(&self, metrics: &mut MetricResults) -> Result<()> {
+        let mut first = None;
+        for (node, f) in self.finishers.borrow_mut().drain(..) {
+            let label = &self.plan.nodes[node].label;
+            let torn = match f {
+                Finisher::Pool(pool) => {
+                    let torn = pool.teardown();
+                    metrics.merge(label, pool.take_metrics());
+                    torn
+                }
+                Finisher::Keyed(cell) => match cell.borrow_mut().take() {
+                    Some(mut op) => {
+                        let torn = op.teardown();
+                        metrics.merge(label, op.take_metrics());
+                        torn
+                    }
+                    None => Ok(()),
+                },
+                Finisher::DroppedLate(n) => {
+                    if n.get() > 0 {
+                        let mut m = beamline::metrics::MetricsContainer::default();
+                        m.inc_counter(engine::DROPPED_LATE, n.get());
+                        metrics.merge(label, m);
+                    }
+                    Ok(())
+                }
+            };
+            if let Err(e) = torn {
+                first.get_or_insert(e);
             }
         }
+        first.map_or(Ok(()), Err)
     }
 }
-
-/// The counter of a GroupByKey (or combine) step: elements dropped because
-/// their window had closed longer ago than the allowed lateness.
-pub(crate) const DROPPED_LATE: &str = "dropped_due_to_lateness";
 
 fn runner_error(message: impl std::fmt::Display) -> Error {
     Error::Runner { runner: "timely".into(), message: message.to_string() }
@@ -109,22 +154,14 @@ fn runner_error(message: impl std::fmt::Display) -> Error {
 /// Runs operator logic, turning a panic outside guarded user code (a key's
 /// `Hash`, say) into the run's error instead of a hung worker.
 fn guarded(shared: &Shared, label: &str, f: impl FnOnce() -> Result<()>) {
-    let result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(runner_error(format!("step '{label}' panicked: {message}")))
-    });
-    if let Err(e) = result {
+    if let Err(e) = catch_panic("timely", label, f) {
         shared.fail(e);
     }
 }
 
-/// A watermark as the SDK's timestamp.
-pub(crate) fn event_time(t: Time) -> Timestamp {
-    Timestamp::from_micros(t.clamp(Timestamp::MIN.as_micros(), Timestamp::MAX.as_micros()))
+/// The watermark of a frontier: the least over its times; `MAX` once it is empty.
+fn frontier_watermark(f: &MutableAntichain<Time>) -> Timestamp {
+    Time::meet(f.frontier().iter()).map_or(Timestamp::MAX, |t| t.watermark())
 }
 
 /// Builds the plan into `scope`; the probe's frontier is empty once every
@@ -177,7 +214,7 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                     .filter(|(k, _)| k % peers == ctx.index)
                     .map(|(_, r)| r)
                     .collect();
-                vec![unbounded_source(scope, ctx, label, mine)]
+                vec![unbounded_source(scope, ctx, label, mine, probe.clone())]
             }
             Executable::Flatten => {
                 let ins = node.inputs.iter().map(|&p| input(&streams, p, label)).collect::<Result<Vec<_>>>()?;
@@ -205,56 +242,42 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
                 }
                 par_do(scope, ctx, i, pardo.clone(), main, sides)
             }
-            Executable::GroupByKey(g) => {
+            Executable::Keyed(exec) => {
                 let stream = input(&streams, node.inputs[0], label)?;
-                let (g2, codec, topology) = (g.clone(), plan.pcollections[node.inputs[0]].codec.clone(), ctx.topology);
-                let routed = shuffle(scope, ctx, label, stream, move |batches, _, send| {
-                    for batch in batches {
-                        for (target, part) in g2.partition(batch, topology.peers)?.into_iter().enumerate() {
-                            if !part.is_empty() {
-                                send(route(target, part, &codec, &topology)?);
+                let in_codec = plan.pcollections[node.inputs[0]].codec.clone();
+                let wire = exec.shuffle_codec().unwrap_or(in_codec);
+                let lateness = plan.pcollections[node.inputs[0]].windowing.allowed_lateness;
+                let dropped: Rc<std::cell::Cell<i64>> = Rc::default();
+                ctx.finishers.borrow_mut().push((i, Finisher::DroppedLate(dropped.clone())));
+                let (exec2, codec, topology, max_keys) =
+                    (exec.clone(), wire.clone(), ctx.topology, ctx.cfg.precombine_keys);
+                let routed = shuffle(scope, ctx, label, stream, move |batches, watermark, send| {
+                    // One bundle: pre-combined (a lifted combine), then routed by key group.
+                    let mut ship = |target: usize, part: Batch| -> Result<()> {
+                        send(route(target, part, &codec, &topology)?);
+                        Ok(())
+                    };
+                    match Precombiner::new(&exec2, lateness, max_keys) {
+                        Some(mut pre) => {
+                            for batch in batches {
+                                pre.add(batch, watermark, topology.peers, &mut ship)?;
+                            }
+                            pre.flush(topology.peers, &mut ship)?;
+                            dropped.set(dropped.get() + pre.take_dropped());
+                        }
+                        None => {
+                            for batch in batches {
+                                for (target, part) in exec2.partition(batch, topology.peers)?.into_iter().enumerate() {
+                                    if !part.is_empty() {
+                                        ship(target, part)?;
+                                    }
+                                }
                             }
                         }
                     }
                     Ok(())
                 });
-                let codec = plan.pcollections[node.inputs[0]].codec.clone();
-                vec![group(scope, ctx, i, routed, g.new_state(), codec)]
-            }
-            Executable::CombinePerKey(c) => {
-                let stream = input(&streams, node.inputs[0], label)?;
-                let (c2, topology, max_keys) = (c.clone(), ctx.topology, ctx.cfg.precombine_keys);
-                let codec = c.accumulator_codec();
-                let wire = codec.clone();
-                let lateness = plan.pcollections[node.inputs[0]].windowing.allowed_lateness;
-                let dropped = late_counter(ctx, label);
-                let routed = shuffle(scope, ctx, label, stream, move |batches, watermark, send| {
-                    // One bundle: pre-combine it, ship the accumulators by key.
-                    let mut table = c2.new_state(CombinePhase::Precombine);
-                    let ship = |table: &mut Box<dyn GroupState>, send: &mut dyn FnMut(Msg)| -> Result<()> {
-                        let accumulators = table.fire(Timestamp::MAX)?;
-                        for (target, part) in c2.partition(accumulators, topology.peers)?.into_iter().enumerate() {
-                            if !part.is_empty() {
-                                send(route(target, part, &wire, &topology)?);
-                            }
-                        }
-                        Ok(())
-                    };
-                    for mut batch in batches {
-                        // Late input is dropped before it is pre-combined, so
-                        // the counter counts elements, not accumulators.
-                        if watermark > Timestamp::MIN {
-                            let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < watermark);
-                            dropped.set(dropped.get() + late.len() as i64);
-                        }
-                        table.add(batch)?;
-                        if table.len() >= max_keys {
-                            ship(&mut table, send)?;
-                        }
-                    }
-                    ship(&mut table, send)
-                });
-                vec![group(scope, ctx, i, routed, c.new_state(CombinePhase::Merge), codec)]
+                vec![keyed(scope, ctx, i, routed, exec.operator(), wire)?]
             }
         };
         if outputs.len() != node.outputs.len() {
@@ -269,17 +292,6 @@ pub(crate) fn build<'s>(scope: Scope<'s, Time>, ctx: &WorkerCtx) -> Result<Probe
         }
     }
     Ok(probe)
-}
-
-/// The late-data counter of a grouping step (one per step and worker).
-fn late_counter(ctx: &WorkerCtx, label: &str) -> Rc<Cell<i64>> {
-    let mut counters = ctx.dropped_late.borrow_mut();
-    if let Some((_, c)) = counters.iter().find(|(l, _)| l == label) {
-        return c.clone();
-    }
-    let c: Rc<Cell<i64>> = Rc::default();
-    counters.push((label.to_string(), c.clone()));
-    c
 }
 
 /// A source operator: `read(emit)` is called once per activation until it
@@ -330,6 +342,7 @@ fn unbounded_source<'s>(
     ctx: &WorkerCtx,
     label: &str,
     mut readers: Vec<Box<dyn UnboundedReader>>,
+    probe: ProbeHandle<Time>,
 ) -> S<'s> {
     let mut b = OperatorBuilder::new(label.to_string(), scope);
     let (out, stream) = b.new_output::<Vec<Msg>>();
@@ -337,17 +350,33 @@ fn unbounded_source<'s>(
     let activator = scope.activator_for(b.operator_info().address);
     let (shared, stop) = (ctx.shared.clone(), ctx.stop);
     let label = label.to_string();
+    let paced = readers.iter().any(|r| r.one_event_at_a_time());
+    // A TestStream's clock is the processing time from the start.
+    if let Some(t) = readers.iter().filter_map(|r| r.processing_time()).max() {
+        ctx.shared.set_test_clock(t);
+    }
     b.build(move |mut caps| {
         let mut cap = caps.pop();
         move |_frontiers: &[MutableAntichain<Time>]| {
             let Some(c) = cap.as_mut() else { return };
             let (mut more, mut idle) = (false, Duration::from_millis(100));
+            // A TestStream applies its next event only once the dataflow has
+            // finished everything its previous one caused: everything before
+            // the step this source moved to after it.
+            let step = c.time().step();
+            if paced && probe.with_frontier(|f| f.iter().any(|t| t.step() < step)) {
+                activator.activate_after(Duration::from_millis(1));
+                return;
+            }
             guarded(&shared, &label, || {
                 for reader in readers.iter_mut().filter(|r| r.watermark() < Timestamp::MAX) {
                     let status = reader.advance(&mut |batch| {
                         out.activate().session(&*c).give(Msg::local(0, batch));
                         Ok(())
                     })?;
+                    if let Some(t) = reader.processing_time() {
+                        shared.set_test_clock(t);
+                    }
                     match status {
                         ReadStatus::More => more = true,
                         ReadStatus::Idle(d) => idle = idle.min(d),
@@ -361,8 +390,11 @@ fn unbounded_source<'s>(
                 cap = None;
                 return;
             }
-            if watermark.as_micros() > *c.time() {
-                c.downgrade(&watermark.as_micros());
+            // A TestStream moves one step on after each event: the probe
+            // passes that step once what the event caused is done.
+            let next = Time::new(watermark, if paced { step + 1 } else { step }).join(c.time());
+            if next != *c.time() {
+                c.downgrade(&next);
             }
             // Come back at once while there is more; otherwise when the
             // readers expect more, and often enough to notice a stop.
@@ -395,7 +427,7 @@ fn shuffle<'s>(
         move |_frontiers: &[MutableAntichain<Time>]| {
             input.for_each_stamp(|cap, data| {
                 // The watermark the batches were sent at: what their lateness is judged by.
-                let watermark = cap.least().map_or(Timestamp::MIN, |&t| event_time(t));
+                let watermark = sent_at(&cap).map_or(Timestamp::MIN, |t| t.watermark());
                 let msgs: Vec<Msg> = data.flat_map(|d| d.drain(..)).collect();
                 if shared.failed() {
                     return;
@@ -445,31 +477,38 @@ impl Msg {
     }
 }
 
-/// A grouping operator after an exchange: adds what arrives to `state` and
-/// fires the windows the input frontier (the watermark) has passed.
-fn group<'s>(
+/// A keyed step after its exchange: hands what arrives to the engine's
+/// operator with the watermark it was sent at, and advances it with the
+/// input frontier and the clock. Output goes out at the capability it holds:
+/// the previous frontier (a watermark hold, so fired panes are on time
+/// downstream), never later than the operator's own hold (timers' output
+/// timestamps).
+fn keyed<'s>(
     scope: Scope<'s, Time>,
     ctx: &WorkerCtx,
     node: usize,
     routed: S<'s>,
-    mut state: Box<dyn GroupState>,
+    op: Box<dyn KeyedOperator>,
     codec: Arc<dyn BatchCodec>,
-) -> S<'s> {
-    let label = ctx.plan.nodes[node].label.as_str();
-    let lateness = ctx.plan.pcollections[ctx.plan.nodes[node].inputs[0]].windowing.allowed_lateness;
-    let dropped = late_counter(ctx, label);
-    let mut b = OperatorBuilder::new(label.to_string(), scope);
+) -> Result<S<'s>> {
+    let label = ctx.plan.nodes[node].label.clone();
+    if op.output_count() != 1 {
+        return Err(runner_error(format!("step '{label}': keyed steps with several outputs are not supported")));
+    }
+    let cell: KeyedCell = Rc::new(RefCell::new(Some(op)));
+    ctx.finishers.borrow_mut().push((node, Finisher::Keyed(cell.clone())));
+    let mut b = OperatorBuilder::new(label.clone(), scope);
     let mut input = b.new_input(routed, Pipeline);
     let (out, stream) = b.new_output::<Vec<Msg>>();
     let mut out: Out = OutputBuilder::from(out);
+    let activator = scope.activator_for(b.operator_info().address);
     let shared = ctx.shared.clone();
-    let label = label.to_string();
     b.build(move |mut caps| {
         let mut cap = caps.pop();
         move |frontiers: &[MutableAntichain<Time>]| {
             let mut arrived = Vec::new();
             input.for_each(|cap, data| {
-                let sent_at = cap.least().map_or(Timestamp::MIN, |&t| event_time(t));
+                let sent_at = sent_at(&cap).map_or(Timestamp::MIN, |t| t.watermark());
                 arrived.extend(data.drain(..).map(|m| (sent_at, m)));
             });
             if shared.failed() {
@@ -479,33 +518,42 @@ fn group<'s>(
             let Some(c) = cap.as_mut() else { return };
             let mut done = false;
             guarded(&shared, &label, || {
-                // Late data: an element whose window had closed longer than the
-                // allowed lateness before the watermark it was sent at is
-                // dropped. (This step fires at most at that watermark, so what
-                // it keeps never reopens a window closed for good.)
-                for (sent_at, m) in arrived {
-                    let mut batch = m.into_batch(codec.as_ref())?;
-                    if sent_at > Timestamp::MIN {
-                        let late = batch.extract_windows(&|w| w.max_timestamp().plus_micros(lateness) < sent_at);
-                        dropped.set(dropped.get() + late.len() as i64);
-                    }
-                    state.add(batch)?;
-                }
-                let (watermark, next) = match frontiers[0].frontier().first() {
-                    None => (Timestamp::MAX, None),
-                    Some(&t) if t > *c.time() => (event_time(t), Some(t)),
-                    Some(_) => return Ok(()),
+                let mut slot = cell.borrow_mut();
+                let Some(op) = slot.as_mut() else { return Ok(()) };
+                let mut sink = |_port: usize, batch: Batch| -> Result<()> {
+                    out.activate().session(&*c).give(Msg::local(0, batch));
+                    Ok(())
                 };
-                // The panes fired are sent at the watermark of the previous
-                // firing, which is at or before the end of their windows (a
-                // watermark hold): downstream they are on time, not late.
-                let fired = state.fire(watermark)?;
-                if !fired.is_empty() {
-                    out.activate().session(&*c).give(Msg::local(0, fired));
+                // The frontier is at most the time of every batch that arrived
+                // in this activation: what it made due fires first, so an
+                // element is judged against the windows as they stand at the
+                // input watermark it arrived behind (its own sender's may be
+                // ahead of another's).
+                let frontier = Time::meet(frontiers[0].frontier().iter());
+                let watermark = frontier.map_or(Timestamp::MAX, |t| t.watermark());
+                if !arrived.is_empty() {
+                    op.advance(watermark, shared.now(), &mut Outputs::streaming(1, &mut sink))?;
                 }
-                match next {
-                    Some(t) => c.downgrade(&t),
-                    None => done = true,
+                for (sent_at, m) in arrived {
+                    let now = shared.now();
+                    op.add(m.into_batch(codec.as_ref())?, sent_at, now, &mut Outputs::streaming(1, &mut sink))?;
+                }
+                let now = shared.now();
+                op.advance(watermark, now, &mut Outputs::streaming(1, &mut sink))?;
+                match (frontier, op.hold()) {
+                    (None, None) => done = true,
+                    (f, hold) => {
+                        // The frontier's step, but its watermark held back by timers.
+                        let f = f.unwrap_or(Time::new(Timestamp::MAX, c.time().step()));
+                        let next = f.held_at(hold).join(c.time());
+                        if next != *c.time() {
+                            c.downgrade(&next);
+                        }
+                    }
+                }
+                if let Some(at) = op.next_wakeup() {
+                    let wait = (at.as_micros() - now.as_micros()).clamp(0, 100_000) as u64;
+                    activator.activate_after(Duration::from_micros(wait));
                 }
                 Ok(())
             });
@@ -514,11 +562,14 @@ fn group<'s>(
             }
         }
     });
-    stream
+    Ok(stream)
 }
 
-/// A ParDo: runs each bundle (the batches of one timestamp in one activation)
-/// through one DoFn instance; holds input back until its side inputs are complete.
+/// A ParDo: runs each bundle (the batches of one timestamp in one
+/// activation) through an instance from the step's pool. With side inputs,
+/// main input waits in the engine's [`SideInputs`] until the side windows it
+/// reads are complete, holding a capability no later than the input
+/// frontier and the held elements' timestamps.
 fn par_do<'s>(
     scope: Scope<'s, Time>,
     ctx: &WorkerCtx,
@@ -540,32 +591,23 @@ fn par_do<'s>(
         .unzip();
     let side_codecs: Vec<Arc<dyn BatchCodec>> =
         plan_node.side_inputs.iter().map(|&s| ctx.plan.pcollections[s].codec.clone()).collect();
-    // How long after a main window's end a side input's window for it can still
-    // be open: none can be read before its side input is complete for it.
-    let side_reach: Option<i64> = plan_node
-        .side_inputs
-        .iter()
-        .map(|&s| match ctx.plan.pcollections[s].windowing.window_fn {
-            WindowFn::Fixed { size, .. } | WindowFn::Sliding { size, .. } => Some(size),
-            // Global (and merging) side windows are complete only at the end.
-            WindowFn::Global | WindowFn::Sessions { .. } => None,
-        })
-        .try_fold(0i64, |reach, r| r.map(|r| reach.max(r)));
-    let cell: InvokerCell = Rc::default();
-    ctx.invokers.borrow_mut().push((node, cell.clone()));
+    let pool = Arc::new(InvokerPool::new(pardo.clone()));
+    ctx.finishers.borrow_mut().push((node, Finisher::Pool(pool.clone())));
+    let mut side_state = (!side_codecs.is_empty()).then(|| {
+        let fns = plan_node.side_inputs.iter().map(|&s| ctx.plan.pcollections[s].windowing.window_fn).collect();
+        let lateness = ctx.plan.pcollections[plan_node.inputs[0]].windowing.allowed_lateness;
+        SideInputs::new(pardo.clone(), fns, lateness)
+    });
+    // While main input is held: capabilities (one per output) to emit it at.
+    let mut held_caps: Vec<Capability<Time>> = Vec::new();
     let shared = ctx.shared.clone();
-    let mut side_contents: Vec<Vec<Batch>> = vec![Vec::new(); side_codecs.len()];
-    let mut views: Option<Vec<SideInputView>> = side_codecs.is_empty().then(Vec::new);
-    let mut complete = side_codecs.is_empty();
-    // The side inputs' watermark when `views` were prepared.
-    let mut views_at = Timestamp::MIN;
-    let mut held: Vec<(Vec<Capability<Time>>, Vec<Batch>)> = Vec::new();
     let ports = plan_node.outputs.len();
     b.build(move |_caps| {
         move |frontiers: &[MutableAntichain<Time>]| {
             let mut arrived: Vec<(Vec<Capability<Time>>, Vec<Msg>)> = Vec::new();
             main_in.for_each_stamp(|cap, data| {
-                let caps = (0..ports).filter_map(|port| cap.retain_least(port)).collect();
+                let caps =
+                    sent_at(&cap).map_or_else(Vec::new, |t| (0..ports).map(|port| cap.delayed(&t, port)).collect());
                 arrived.push((caps, data.flat_map(|d| d.drain(..)).collect()));
             });
             let mut side_arrived: Vec<(usize, Msg)> = Vec::new();
@@ -573,63 +615,49 @@ fn par_do<'s>(
                 side.for_each(|_cap, data| side_arrived.extend(data.drain(..).map(|m| (k, m))));
             }
             if shared.failed() {
-                held.clear();
+                held_caps.clear();
                 return;
             }
             guarded(&shared, &label, || {
+                let Some(sides) = side_state.as_mut() else {
+                    for (caps, msgs) in arrived {
+                        let batches = msgs.into_iter().map(Msg::into_local).collect::<Result<Vec<_>>>()?;
+                        emit_bundle(&pool, batches, &[], &mut outs, &caps, &label)?;
+                    }
+                    return Ok(());
+                };
                 for (caps, msgs) in arrived {
-                    held.push((caps, msgs.into_iter().map(Msg::into_local).collect::<Result<_>>()?));
+                    if held_caps.is_empty() {
+                        held_caps = caps;
+                    }
+                    for m in msgs {
+                        sides.hold(m.into_local()?);
+                    }
                 }
-                let side_news = !side_arrived.is_empty();
                 for (k, m) in side_arrived {
-                    side_contents[k].push(m.into_batch(side_codecs[k].as_ref())?);
+                    sides.add_side(k, m.into_batch(side_codecs[k].as_ref())?);
                 }
-                let side_watermark = frontiers[1..]
-                    .iter()
-                    .map(|f| f.frontier().first().map_or(Timestamp::MAX, |&t| event_time(t)))
-                    .min()
-                    .unwrap_or(Timestamp::MAX);
-                if !complete && side_watermark >= Timestamp::MAX {
-                    // Every side input is complete: the final views, once.
-                    let mut prepared = Vec::with_capacity(side_contents.len());
-                    for (k, contents) in side_contents.iter_mut().enumerate() {
-                        prepared.push(pardo.prepare_side_input(k, std::mem::take(contents))?);
-                    }
-                    views = Some(prepared);
-                    complete = true;
+                for (k, f) in frontiers[1..].iter().enumerate() {
+                    sides.set_watermark(k, frontier_watermark(f));
                 }
-                if complete {
-                    let Some(views) = views.as_ref() else { return Ok(()) };
-                    for (caps, batches) in held.drain(..) {
-                        run_bundle(&cell, pardo.as_ref(), views, &mut outs, &caps, batches, &label)?;
-                    }
-                    return Ok(());
+                let main_frontier = Time::meet(frontiers[0].frontier().iter());
+                let main_watermark = main_frontier.map_or(Timestamp::MAX, |t| t.watermark());
+                if let Some((views, ready)) = sides.take_ready(main_watermark)? {
+                    emit_bundle(&pool, ready, &views, &mut outs, &held_caps, &label)?;
                 }
-                // Unbounded side inputs: a main element is processed once the
-                // side inputs' watermark has passed every side window it may read.
-                let Some(reach) = side_reach else { return Ok(()) };
-                if held.is_empty() || side_watermark <= Timestamp::MIN {
-                    return Ok(());
-                }
-                if views.is_none() || (side_news || side_watermark > views_at) {
-                    let mut prepared = Vec::with_capacity(side_contents.len());
-                    for (k, contents) in side_contents.iter().enumerate() {
-                        prepared.push(pardo.prepare_side_input(k, contents.clone())?);
-                    }
-                    views = Some(prepared);
-                    views_at = side_watermark;
-                }
-                let Some(views) = views.as_ref() else { return Ok(()) };
-                let ready = |w: &beamline::Window| w.max_timestamp().plus_micros(reach) < side_watermark;
-                for (caps, batches) in held.iter_mut() {
-                    let now: Vec<Batch> =
-                        batches.iter_mut().map(|b| b.extract_windows(&ready)).filter(|b| !b.is_empty()).collect();
-                    batches.retain(|b| !b.is_empty());
-                    if !now.is_empty() {
-                        run_bundle(&cell, pardo.as_ref(), views, &mut outs, caps, now, &label)?;
+                if !sides.has_held() {
+                    held_caps.clear();
+                } else if let Some(h) = sides.held_min_timestamp() {
+                    // The output watermark waits for held input, no longer.
+                    // Its step follows the frontier, so a TestStream goes on.
+                    let f = main_frontier.unwrap_or(Time::new(Timestamp::MAX, u32::MAX));
+                    for c in held_caps.iter_mut() {
+                        let next = f.held_at(Some(h)).join(c.time());
+                        if next != *c.time() {
+                            c.downgrade(&next);
+                        }
                     }
                 }
-                held.retain(|(_, batches)| !batches.is_empty());
                 Ok(())
             });
         }
@@ -637,27 +665,18 @@ fn par_do<'s>(
     streams
 }
 
-/// One bundle through the DoFn: set up on first use, start, process every
-/// batch (output streams on as it is emitted), finish.
-fn run_bundle(
-    cell: &InvokerCell,
-    pardo: &dyn ParDoExec,
-    views: &[SideInputView],
+/// One bundle through the step's instances; output goes out at `caps`.
+fn emit_bundle(
+    pool: &InvokerPool,
+    batches: Vec<Batch>,
+    views: &[beamline::exec::SideInputView],
     outs: &mut [Out],
     caps: &[Capability<Time>],
-    batches: Vec<Batch>,
     label: &str,
 ) -> Result<()> {
-    let mut slot = cell.borrow_mut();
-    let invoker = match slot.as_mut() {
-        Some(invoker) => invoker,
-        None => {
-            let mut invoker = pardo.instantiate();
-            invoker.setup()?;
-            slot.insert(invoker)
-        }
-    };
-    invoker.start_bundle()?;
+    if batches.is_empty() {
+        return Ok(());
+    }
     let mut sink = |port: usize, batch: Batch| -> Result<()> {
         match (outs.get_mut(port), caps.get(port)) {
             (Some(out), Some(cap)) => {
@@ -667,8 +686,5 @@ fn run_bundle(
             _ => Err(runner_error(format!("step '{label}' emitted to output {port}, which it does not have"))),
         }
     };
-    for batch in batches {
-        invoker.process_owned(batch, views, &mut Outputs::streaming(caps.len(), &mut sink))?;
-    }
-    invoker.finish_bundle(&mut Outputs::streaming(caps.len(), &mut sink))
+    run_bundle(pool, batches, views, &mut sink)
 }

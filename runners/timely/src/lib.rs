@@ -34,10 +34,11 @@ mod cluster;
 mod dataflow;
 mod msg;
 mod stop;
+mod time;
 
 /// The counter each GroupByKey (and lifted combine) step reports for elements
 /// dropped because their window closed longer ago than the allowed lateness.
-pub const DROPPED_DUE_TO_LATENESS: &str = dataflow::DROPPED_LATE;
+pub const DROPPED_DUE_TO_LATENESS: &str = beamline::engine::DROPPED_LATE;
 
 use beamline::metrics::MetricResults;
 use beamline::plan::{capabilities, ExecutionPlan};
@@ -88,6 +89,9 @@ impl Runner for TimelyRunner {
             capabilities::MULTIPLE_OUTPUTS,
             capabilities::METRICS,
             capabilities::UNBOUNDED,
+            capabilities::STATEFUL_PROCESSING,
+            capabilities::TIMERS,
+            capabilities::TEST_STREAM,
         ]
     }
 
@@ -225,9 +229,8 @@ fn run_worker(
         topology,
         index: worker.index(),
         cfg,
-        invokers: Rc::new(RefCell::new(Vec::new())),
+        finishers: Rc::new(RefCell::new(Vec::new())),
         stop,
-        dropped_late: Rc::default(),
     };
     let probe = worker.dataflow::<dataflow::Time, _, _>(|scope| dataflow::build(scope, &ctx));
     // A lost peer poisons this worker's queues, and the next step panics:
@@ -242,18 +245,8 @@ fn run_worker(
         }
         Err(e) => shared.fail(e),
     }));
-    let mut teardown_error = None;
     let mut metrics = MetricResults::default();
-    for (node, cell) in ctx.invokers.borrow_mut().drain(..) {
-        if let Some(mut invoker) = cell.borrow_mut().take() {
-            if let Err(e) = invoker.teardown() {
-                teardown_error.get_or_insert(e);
-            }
-            metrics.merge(&ctx.plan.nodes[node].label, invoker.take_metrics());
-        }
-    }
-    ctx.merge_own_metrics(&mut metrics);
-    if let Some(e) = teardown_error {
+    if let Err(e) = ctx.finish(&mut metrics) {
         shared.fail(e);
     }
     if let Err(panic) = stepped {

@@ -25,6 +25,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Beam's default shard name template.
 pub(crate) const DEFAULT_TEMPLATE: &str = "-SSSSS-of-NNNNN";
@@ -200,8 +201,25 @@ pub(crate) fn expand_write(lines: PCollection<String>, spec: ShardSpec) -> PColl
     }
     if !lines.is_bounded() {
         // Unbounded input: one set of shards per window and pane, each
-        // appearing (atomically) when its window fires.
+        // appearing (atomically) when its window fires. The write groups its
+        // lines with the default trigger, discarding fired panes, whatever the
+        // input's: what came before a window's end goes to its on-time files,
+        // each later arrival to a late pane's, and a line to one file only.
+        // In the global window the on-time pane comes when the input ends (a
+        // drain): the grouping says so with an explicit AfterWatermark, which
+        // the check on a user's global-window GroupByKey lets through.
+        let w = lines.windowing();
+        let trigger = match w.window_fn {
+            WindowFn::Global => crate::Trigger::after_watermark(),
+            _ => crate::Trigger::Default,
+        };
+        let discarding = WindowInto::configure()
+            .triggering(trigger)
+            .discarding_fired_panes()
+            .with_timestamp_combiner(w.timestamp_combiner)
+            .with_allowed_lateness(Duration::from_micros(w.allowed_lateness.max(0) as u64));
         return lines
+            .apply_named("Discarding", discarding)
             .apply_named("AssignShards", ParDo::of(AssignShardFn { num_shards: spec.shards(), next: None }))
             .apply_named("GroupByShard", GroupByKey::new())
             .apply_named("WriteTempShards", ParDo::of(WriteShardFn { spec: spec.clone(), written: Vec::new() }))
@@ -271,16 +289,19 @@ struct WriteShardFn {
 
 impl DoFn for WriteShardFn {
     type In = (u32, Vec<String>);
-    type Out = ((), TempShard);
+    type Out = (u64, TempShard);
     fn process(
         &mut self,
         shard: &(u32, Vec<String>),
-        ctx: &mut ProcessContext<'_, ((), TempShard)>,
+        ctx: &mut ProcessContext<'_, (u64, TempShard)>,
     ) -> Result<(), DoFnError> {
         let path = write_temp_shard(&self.spec, shard.0, shard.1.iter())?;
         self.written.push(path.clone());
         ctx.metrics().inc_counter("lines_written", shard.1.len() as i64);
-        ctx.emit(((), Some((shard.0, path))));
+        // Keyed by the pane the shard's lines came in: each pane of a window
+        // is finalized to files of its own, named by its index.
+        let pane = ctx.pane().index();
+        ctx.emit((pane, Some((shard.0, path))));
         Ok(())
     }
     fn teardown(&mut self) -> Result<(), DoFnError> {
@@ -306,9 +327,9 @@ struct SeedFinalizeFn;
 
 impl DoFn for SeedFinalizeFn {
     type In = ();
-    type Out = ((), TempShard);
-    fn process(&mut self, _: &(), ctx: &mut ProcessContext<'_, ((), TempShard)>) -> Result<(), DoFnError> {
-        ctx.emit(((), None));
+    type Out = (u64, TempShard);
+    fn process(&mut self, _: &(), ctx: &mut ProcessContext<'_, (u64, TempShard)>) -> Result<(), DoFnError> {
+        ctx.emit((0, None));
         Ok(())
     }
     fn name(&self) -> String {
@@ -389,21 +410,24 @@ fn finalize(spec: &ShardSpec, temps: &[TempShard], name: impl Fn(u32) -> String)
     }
 }
 
-/// For unbounded input: renames one window's (one pane's) temporary shards to
-/// names holding the window; a late pane of a window gets the next pane number.
+/// For unbounded input: renames one pane's temporary shards of one window
+/// to names holding the window and the pane's index (from its pane info,
+/// so a rerun or a second writer never shifts them).
 #[derive(Clone, Serialize, Deserialize)]
 struct FinalizeWindowFn {
     spec: ShardSpec,
 }
 
 impl DoFn for FinalizeWindowFn {
-    type In = ((), Vec<TempShard>);
+    type In = (u64, Vec<TempShard>);
     type Out = String;
-    fn process(&mut self, group: &((), Vec<TempShard>), ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+    fn process(
+        &mut self,
+        group: &(u64, Vec<TempShard>),
+        ctx: &mut ProcessContext<'_, String>,
+    ) -> Result<(), DoFnError> {
         let window = ctx.window();
-        // Panes of a window are finalized one after the other (one key), so
-        // the first pane number without files is this pane's.
-        let pane = (0..).find(|&p| !Path::new(&self.spec.windowed_file_name(&window, p, 0)).exists()).unwrap_or(0);
+        let pane = u32::try_from(group.0).unwrap_or(u32::MAX);
         let files = finalize(&self.spec, &group.1, |shard| self.spec.windowed_file_name(&window, pane, shard))?;
         ctx.metrics().inc_counter("files_written", files.len() as i64);
         for f in files {
@@ -417,9 +441,14 @@ impl DoFn for FinalizeWindowFn {
 }
 
 impl DoFn for FinalizeFn {
-    type In = ((), Vec<TempShard>);
+    /// Keyed by pane index: 0, the only pane of bounded input.
+    type In = (u64, Vec<TempShard>);
     type Out = String;
-    fn process(&mut self, group: &((), Vec<TempShard>), ctx: &mut ProcessContext<'_, String>) -> Result<(), DoFnError> {
+    fn process(
+        &mut self,
+        group: &(u64, Vec<TempShard>),
+        ctx: &mut ProcessContext<'_, String>,
+    ) -> Result<(), DoFnError> {
         let files = self.finalize(&group.1)?;
         ctx.metrics().inc_counter("files_written", files.len() as i64);
         for f in files {

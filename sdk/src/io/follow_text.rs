@@ -236,7 +236,15 @@ impl UnboundedReader for Follower {
             self.max_seen = Some(self.max_seen.map_or(ts, |m| m.max(ts)));
             self.watermark = self.watermark.max(ts.plus_micros(-self.spec.out_of_order_micros));
             emit(Batch::new(
-                lines.into_iter().map(|l| WindowedValue { value: l, timestamp: ts, window: Window::Global }).collect(),
+                lines
+                    .into_iter()
+                    .map(|l| WindowedValue {
+                        value: l,
+                        timestamp: ts,
+                        window: Window::Global,
+                        pane: Default::default(),
+                    })
+                    .collect(),
             ))?;
         }
         if full {

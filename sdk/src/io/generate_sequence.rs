@@ -225,7 +225,7 @@ impl UnboundedReader for GeneratorReader {
         while self.next < end && (batch.len() as u64) < BATCH {
             let timestamp = self.spec.event_time(self.next);
             self.max_seen = Some(self.max_seen.map_or(timestamp, |m| m.max(timestamp)));
-            batch.push(WindowedValue { value: self.next, timestamp, window: Window::Global });
+            batch.push(WindowedValue { value: self.next, timestamp, window: Window::Global, pane: Default::default() });
             self.next = self.next.saturating_add(self.stride);
         }
         if !batch.is_empty() {

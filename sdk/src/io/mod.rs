@@ -13,6 +13,7 @@ mod follow_text;
 mod generate_sequence;
 mod read_from_json_lines;
 mod read_from_text;
+mod test_stream;
 mod write_to_json_lines;
 mod write_to_text;
 
@@ -20,6 +21,7 @@ pub use follow_text::FollowText;
 pub use generate_sequence::GenerateSequence;
 pub use read_from_json_lines::ReadFromJsonLines;
 pub use read_from_text::ReadFromText;
+pub use test_stream::TestStream;
 pub use write_to_json_lines::WriteToJsonLines;
 pub use write_to_text::WriteToText;
 

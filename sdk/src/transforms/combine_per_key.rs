@@ -4,14 +4,19 @@ use crate::batch::{Batch, BatchCodec, TypedCodec};
 use crate::coder::SerdeCoder;
 use crate::element::Key;
 use crate::element::WindowedValue;
+use crate::engine::grouping::Grouping;
+use crate::engine::key_groups::partition_by_key;
+use crate::engine::triggered::{Accumulate, MergeAccumulators, TriggeredGrouping};
+use crate::engine::window_index::WindowIndex;
 use crate::error::{Error, Result};
-use crate::exec::{CombinePerKeyExec, CombinePhase, Executable, GroupState, NodeBuilder};
+use crate::exec::{CombinePhase, Executable, GroupState, KeyedExec, KeyedOperator, NodeBuilder};
 use crate::graph::urns;
+use crate::pane::PaneInfo;
 use crate::pipeline::{PCollection, PTransform};
 use crate::time::Timestamp;
 use crate::transforms::combine_fn::CombineFn;
 use crate::transforms::combine_values::CombineValues;
-use crate::transforms::group_by_key::{partition_by_key, GroupByKey};
+use crate::transforms::group_by_key::GroupByKey;
 use crate::transforms::pardo::{panic_message, user_error};
 use crate::window::{TimestampCombiner, Window, WindowFn, WindowingStrategy};
 use rustc_hash::FxHashMap;
@@ -65,9 +70,16 @@ impl<K: Key, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection
             } else {
                 c.clone()
             };
-            let windowing = ctx.inputs.first().map(|i| i.windowing).unwrap_or_default();
-            Ok(Executable::CombinePerKey(Arc::new(LiftedCombine::<K, C> {
+            let (windowing, bounded) =
+                ctx.inputs.first().map(|i| (i.windowing.clone(), i.bounded)).unwrap_or((Default::default(), true));
+            let fires_once = windowing.fires_once(bounded);
+            // Under a trigger, combining before the shuffle is sound unless
+            // the trigger counts elements, or windows merge.
+            let liftable = !windowing.trigger.counts_elements() && !windowing.window_fn.is_merging();
+            Ok(Executable::Keyed(Arc::new(LiftedCombine::<K, C> {
                 c,
+                fires_once,
+                lifted: fires_once || liftable,
                 windowing,
                 label: ctx.label.to_string(),
                 _k: PhantomData,
@@ -83,35 +95,70 @@ impl<K: Key, C: CombineFn + Serialize + DeserializeOwned> PTransform<PCollection
     }
 }
 
-/// The lifted form: the phases of the combine, around a shuffle of accumulators.
+/// The lifted form: the phases of the combine, around a shuffle of
+/// accumulators. A window that may fire more than once (a trigger, late
+/// panes) keeps one accumulator per key and window in the triggered
+/// grouping, kept between panes in accumulating mode; it merges pre-combined
+/// accumulators, unless the trigger counts elements or windows merge, when
+/// the inputs themselves are shuffled.
 struct LiftedCombine<K, C> {
     c: C,
+    /// Each window fires once (the engine's fast path).
+    fires_once: bool,
+    /// Accumulators are pre-combined before the shuffle.
+    lifted: bool,
     windowing: WindowingStrategy,
     label: String,
     _k: PhantomData<fn() -> K>,
 }
 
-impl<K: Key, C: CombineFn> CombinePerKeyExec for LiftedCombine<K, C> {
+impl<K: Key, C: CombineFn> LiftedCombine<K, C> {
     fn new_state(&self, phase: CombinePhase) -> Box<dyn GroupState> {
         Box::new(CombineState::<K, C> {
             c: self.c.clone(),
             combiner: self.windowing.timestamp_combiner,
             label: self.label.clone(),
             phase,
-            accumulators: Table::new(&self.windowing),
+            // A pre-combine table fires only whole, at the end of its bundle.
+            accumulators: Table::new(&self.windowing, phase != CombinePhase::Precombine),
         })
     }
+}
 
-    fn partition(&self, accumulators: Batch, parts: usize) -> Result<Vec<Batch>> {
-        partition_by_key::<K, C::Acc>(accumulators, parts)
+impl<K: Key, C: CombineFn> KeyedExec for LiftedCombine<K, C> {
+    fn operator(&self) -> Box<dyn KeyedOperator> {
+        match (self.fires_once, self.lifted) {
+            (true, _) => Box::new(Grouping::new(self.new_state(CombinePhase::Merge), self.windowing.allowed_lateness)),
+            (false, true) => {
+                Box::new(TriggeredGrouping::new(MergeAccumulators::<K, C>::new(self.c.clone()), self.windowing.clone()))
+            }
+            (false, false) => {
+                Box::new(TriggeredGrouping::new(Accumulate::<K, C>::new(self.c.clone()), self.windowing.clone()))
+            }
+        }
     }
 
-    fn accumulator_codec(&self) -> Arc<dyn BatchCodec> {
-        Arc::new(TypedCodec::<(K, C::Acc), _> {
+    fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>> {
+        if self.lifted {
+            partition_by_key::<K, C::Acc>(batch, parts)
+        } else {
+            partition_by_key::<K, C::In>(batch, parts)
+        }
+    }
+
+    fn precombine(&self) -> Option<Box<dyn GroupState>> {
+        self.lifted.then(|| self.new_state(CombinePhase::Precombine))
+    }
+
+    fn shuffle_codec(&self) -> Option<Arc<dyn BatchCodec>> {
+        if !self.lifted {
+            return None;
+        }
+        Some(Arc::new(TypedCodec::<(K, C::Acc), _> {
             coder: Arc::new(SerdeCoder::<(K, C::Acc)>::new()),
             label: self.label.clone(),
             _t: PhantomData,
-        })
+        }))
     }
 }
 
@@ -128,14 +175,15 @@ struct CombineState<K, C: CombineFn> {
 /// window, where entries are smaller and lookups cheaper (the common case).
 enum Table<K, T> {
     Global(FxHashMap<K, T>),
-    Windowed(FxHashMap<(K, Window), T>),
+    /// With the windows by their end, for firing (unless it fires only whole).
+    Windowed(FxHashMap<(K, Window), T>, Option<WindowIndex<K>>),
 }
 
 impl<K: Key, T> Table<K, T> {
-    fn new(windowing: &WindowingStrategy) -> Self {
+    fn new(windowing: &WindowingStrategy, indexed: bool) -> Self {
         match windowing.window_fn {
             WindowFn::Global => Table::Global(FxHashMap::default()),
-            _ => Table::Windowed(FxHashMap::default()),
+            _ => Table::Windowed(FxHashMap::default(), indexed.then(WindowIndex::default)),
         }
     }
 
@@ -152,14 +200,22 @@ impl<K: Key, T> Table<K, T> {
             Table::Global(m) => {
                 // An element outside the global window in a globally windowed
                 // PCollection: keep it, in a table keyed by window from now on.
-                let mut windowed: FxHashMap<(K, Window), T> =
-                    std::mem::take(m).into_iter().map(|(k, t)| ((k, Window::Global), t)).collect();
+                let mut index = WindowIndex::default();
+                let mut windowed: FxHashMap<(K, Window), T> = FxHashMap::default();
+                for (k, t) in std::mem::take(m) {
+                    index.insert(&k, Window::Global);
+                    windowed.insert((k, Window::Global), t);
+                }
+                index.insert(&k, w);
                 windowed.insert((k, w), insert(v));
-                *self = Table::Windowed(windowed);
+                *self = Table::Windowed(windowed, Some(index));
             }
-            Table::Windowed(m) => match m.entry((k, w)) {
+            Table::Windowed(m, index) => match m.entry((k, w)) {
                 Entry::Occupied(e) => update(e.into_mut(), v),
                 Entry::Vacant(e) => {
+                    if let Some(index) = index {
+                        index.insert(&e.key().0, w);
+                    }
                     e.insert(insert(v));
                 }
             },
@@ -169,7 +225,7 @@ impl<K: Key, T> Table<K, T> {
     fn len(&self) -> usize {
         match self {
             Table::Global(m) => m.len(),
-            Table::Windowed(m) => m.len(),
+            Table::Windowed(m, _) => m.len(),
         }
     }
 
@@ -181,8 +237,19 @@ impl<K: Key, T> Table<K, T> {
                 std::mem::take(m).into_iter().map(|(k, t)| (k, Window::Global, t)).collect()
             }
             Table::Global(_) => Vec::new(),
-            Table::Windowed(m) if all => std::mem::take(m).into_iter().map(|((k, w), t)| (k, w, t)).collect(),
-            Table::Windowed(m) => {
+            Table::Windowed(m, index) if all => {
+                if let Some(index) = index {
+                    *index = WindowIndex::default();
+                }
+                std::mem::take(m).into_iter().map(|((k, w), t)| (k, w, t)).collect()
+            }
+            Table::Windowed(m, Some(index)) => index
+                .take_due(watermark)
+                .into_iter()
+                .filter_map(|key| m.remove_entry(&key))
+                .map(|((k, w), t)| (k, w, t))
+                .collect(),
+            Table::Windowed(m, None) => {
                 let due: Vec<(K, Window)> = m.keys().filter(|(_, w)| w.max_timestamp() < watermark).cloned().collect();
                 due.into_iter().filter_map(|key| m.remove_entry(&key)).map(|((k, w), t)| (k, w, t)).collect()
             }
@@ -199,7 +266,7 @@ fn guarded<R>(label: &str, what: &str, f: impl FnOnce() -> Result<R>) -> Result<
 impl<K: Key, C: CombineFn> CombineState<K, C> {
     fn add_inputs(&mut self, batch: Batch) -> Result<()> {
         let (c, combiner) = (&self.c, self.combiner);
-        for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, C::In)>()? {
+        for WindowedValue { value: (k, v), timestamp, window, .. } in batch.downcast::<(K, C::In)>()? {
             self.accumulators.upsert(
                 k,
                 window,
@@ -220,7 +287,7 @@ impl<K: Key, C: CombineFn> CombineState<K, C> {
 
     fn merge(&mut self, batch: Batch) -> Result<()> {
         let (c, combiner) = (&self.c, self.combiner);
-        for WindowedValue { value: (k, other), timestamp, window } in batch.downcast::<(K, C::Acc)>()? {
+        for WindowedValue { value: (k, other), timestamp, window, .. } in batch.downcast::<(K, C::Acc)>()? {
             self.accumulators.upsert(
                 k,
                 window,
@@ -261,6 +328,7 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
                             value: (k, c.compact(acc)),
                             timestamp,
                             window,
+                            pane: PaneInfo::NO_FIRING,
                         })
                         .collect(),
                 ),
@@ -273,6 +341,7 @@ impl<K: Key, C: CombineFn> GroupState for CombineState<K, C> {
                                 _ => ts,
                             },
                             window,
+                            pane: PaneInfo::ON_TIME_AND_ONLY_FIRING,
                         })
                         .collect(),
                 ),
@@ -287,11 +356,16 @@ mod tests {
     use crate::combiners::Sum;
 
     fn lifted(windowing: WindowingStrategy) -> LiftedCombine<String, Sum<i64>> {
-        LiftedCombine { c: Sum::new(), windowing, label: "S".into(), _k: PhantomData }
+        LiftedCombine { c: Sum::new(), fires_once: true, lifted: true, windowing, label: "S".into(), _k: PhantomData }
     }
 
     fn kv(k: &str, v: i64, ts: i64, window: Window) -> WindowedValue<(String, i64)> {
-        WindowedValue { value: (k.to_string(), v), timestamp: Timestamp::from_micros(ts), window }
+        WindowedValue {
+            value: (k.to_string(), v),
+            timestamp: Timestamp::from_micros(ts),
+            window,
+            pane: PaneInfo::NO_FIRING,
+        }
     }
 
     fn sorted(b: Batch) -> Vec<(String, i64, Window)> {

@@ -111,7 +111,12 @@ impl<T: Element> SourceSplit for VecSplit<T> {
         for chunk in self.values[self.start..self.end].chunks(SOURCE_BATCH) {
             let batch: Vec<WindowedValue<T>> = chunk
                 .iter()
-                .map(|(v, ts)| WindowedValue { value: v.clone(), timestamp: *ts, window: Window::Global })
+                .map(|(v, ts)| WindowedValue {
+                    value: v.clone(),
+                    timestamp: *ts,
+                    window: Window::Global,
+                    pane: Default::default(),
+                })
                 .collect();
             emit(Batch::new(batch))?;
         }

@@ -5,6 +5,7 @@ use crate::element::{Element, WindowedValue};
 use crate::error::DoFnError;
 use crate::exec::SideInputView;
 use crate::metrics::MetricsContainer;
+use crate::pane::PaneInfo;
 use crate::time::Timestamp;
 use crate::transforms::side_input::{SideInput, ViewKind};
 use crate::transforms::tagged::TupleTag;
@@ -100,10 +101,15 @@ pub trait DoFn: Clone + Send + Sync + 'static {
     }
     /// The name shown in the default label `ParDo(<name>)`.
     fn name(&self) -> String {
-        let full = std::any::type_name::<Self>();
-        let base = full.split('<').next().unwrap_or(full);
-        base.rsplit("::").next().unwrap_or(base).to_string()
+        short_type_name::<Self>()
     }
+}
+
+/// A type's name without its path and generic arguments (`ParDo(<name>)` labels).
+pub(crate) fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_string()
 }
 
 /// What `process` sees: the element's timestamp and window, outputs, side
@@ -111,14 +117,18 @@ pub trait DoFn: Clone + Send + Sync + 'static {
 pub struct ProcessContext<'a, O> {
     pub(crate) main: &'a mut Vec<WindowedValue<O>>,
     pub(crate) tagged: &'a mut [Batch],
-    pub(crate) tag_names: &'a [String],
+    /// The tagged outputs' name hashes, in output order (see [`TupleTag`]).
+    pub(crate) tag_keys: &'a [u64],
     pub(crate) timestamp: Timestamp,
     /// A reference, so emitting copies the window from the input element: a
     /// copy of a copy just written to the stack would stall the store buffer.
     pub(crate) window: &'a Window,
+    /// The input's pane: outputs keep it, as in Beam.
+    pub(crate) pane: PaneInfo,
     pub(crate) metrics: &'a mut MetricsContainer,
     pub(crate) sides: &'a [SideInputView],
-    pub(crate) side_ids: &'a [String],
+    /// The side inputs' id hashes, in order (see [`SideInput`]).
+    pub(crate) side_keys: &'a [u64],
     /// Where full output batches go when the runner streams (output index, batch).
     pub(crate) spill: Option<&'a mut dyn FnMut(usize, Batch)>,
 }
@@ -132,14 +142,14 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     /// Emits to the main output with the input's timestamp and window.
     #[inline]
     pub fn emit(&mut self, value: O) {
-        self.main.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window });
+        self.main.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window, pane: self.pane });
         if self.main.len() >= OUTPUT_BATCH {
             self.spill_main();
         }
     }
     /// Emits to the main output with a new timestamp (the window stays).
     pub fn emit_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
-        self.main.push(WindowedValue { value, timestamp, window: *self.window });
+        self.main.push(WindowedValue { value, timestamp, window: *self.window, pane: self.pane });
         if self.main.len() >= OUTPUT_BATCH {
             self.spill_main();
         }
@@ -153,13 +163,13 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     /// Emits to a tagged output declared with `with_output`.
     pub fn output<T: Element>(&mut self, tag: &TupleTag<T>, value: T) -> Result<(), DoFnError> {
         let i =
-            self.tag_names.iter().position(|n| *n == tag.name).ok_or_else(|| {
+            self.tag_keys.iter().position(|k| *k == tag.key).ok_or_else(|| {
                 DoFnError::new(format!("output tag '{}' was not declared with with_output", tag.name))
             })?;
         let buf = self.tagged[i]
             .downcast_mut::<T>()
             .map_err(|_| DoFnError::new(format!("output tag '{}' has another element type", tag.name)))?;
-        buf.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window });
+        buf.push(WindowedValue { value, timestamp: self.timestamp, window: *self.window, pane: self.pane });
         if buf.len() >= OUTPUT_BATCH {
             if let Some(spill) = self.spill.as_mut() {
                 let full = std::mem::replace(buf, Vec::with_capacity(OUTPUT_BATCH));
@@ -176,13 +186,19 @@ impl<'a, O: Element> ProcessContext<'a, O> {
     pub fn window(&self) -> Window {
         *self.window
     }
+    /// The firing of the element's window it came from (Beam's
+    /// `PaneInfoParam`): after a triggered GroupByKey or combine, whether
+    /// it is an early, on-time or late result, and which.
+    pub fn pane(&self) -> PaneInfo {
+        self.pane
+    }
     /// Metrics of this step.
     pub fn metrics(&mut self) -> &mut MetricsContainer {
         self.metrics
     }
     /// The side input's value in the window matching this element's window.
     pub fn side_input<V: ViewKind>(&self, side: &SideInput<V>) -> Result<&'a V::Value, DoFnError> {
-        let i = self.side_ids.iter().position(|id| *id == side.id).ok_or_else(|| {
+        let i = self.side_keys.iter().position(|k| *k == side.key).ok_or_else(|| {
             DoFnError::new(format!("side input '{}' was not given to this ParDo with with_side_input", side.id))
         })?;
         side.read(&self.sides[i], self.window)
@@ -198,7 +214,7 @@ pub struct FinishBundleContext<'a, O> {
 impl<O: Element> FinishBundleContext<'_, O> {
     /// Emits to the main output with an explicit timestamp and window.
     pub fn emit(&mut self, value: O, timestamp: Timestamp, window: Window) {
-        self.main.push(WindowedValue { value, timestamp, window });
+        self.main.push(WindowedValue { value, timestamp, window, pane: PaneInfo::NO_FIRING });
     }
     /// Metrics of this step.
     pub fn metrics(&mut self) -> &mut MetricsContainer {

@@ -97,10 +97,10 @@ impl<In: Element, Out: Element> PTransform<PCollection<In>> for ExecutableParDo<
     fn expand(self, input: PCollection<In>) -> Vec<PCollection<Out>> {
         let p = input.pipeline().clone();
         let (bounded, windowing) = (input.is_bounded(), input.windowing());
-        let mut outs = vec![p.new_output::<Out>("out", bounded, windowing)];
+        let mut outs = vec![p.new_output::<Out>("out", bounded, windowing.clone())];
         for t in &self.tags {
             // Prefixed: a tag may be called "out" too.
-            outs.push(p.new_output::<Out>(&format!("tag_{t}"), bounded, windowing));
+            outs.push(p.new_output::<Out>(&format!("tag_{t}"), bounded, windowing.clone()));
         }
         let mut requirements = Vec::new();
         if !self.side_inputs.is_empty() {

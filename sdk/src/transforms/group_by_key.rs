@@ -1,10 +1,15 @@
 //! `GroupByKey`: all values of a key in a window, together.
 
 use crate::batch::Batch;
-use crate::element::{key_hash, Element, Key, WindowedValue};
+use crate::element::{Element, Key, WindowedValue};
+use crate::engine::grouping::Grouping;
+use crate::engine::key_groups::partition_by_key;
+use crate::engine::triggered::{TriggeredGrouping, Values};
+use crate::engine::window_index::WindowIndex;
 use crate::error::Result;
-use crate::exec::{Executable, GroupByKeyExec, GroupState, NodeBuilder};
+use crate::exec::{Executable, GroupState, KeyedExec, KeyedOperator, NodeBuilder};
 use crate::graph::urns;
+use crate::pane::PaneInfo;
 use crate::pipeline::{PCollection, PTransform, Primitive};
 use crate::plan::capabilities;
 use crate::time::Timestamp;
@@ -54,10 +59,12 @@ impl<K: Key, V: Element> PTransform<PCollection<(K, V)>> for GroupByKey<K, V> {
     fn expand(self, input: PCollection<(K, V)>) -> PCollection<(K, Vec<V>)> {
         let p = input.pipeline().clone();
         let windowing = input.windowing();
-        let out = p.new_output::<(K, Vec<V>)>("out", input.is_bounded(), windowing);
+        check_grouping(&p, input.is_bounded(), &windowing);
+        let out = p.new_output::<(K, Vec<V>)>("out", input.is_bounded(), grouped_windowing(&windowing));
         let builder: NodeBuilder = Arc::new(|ctx| {
-            let windowing = ctx.inputs.first().map(|i| i.windowing).unwrap_or_default();
-            Ok(Executable::GroupByKey(Arc::new(GbkExec::<K, V> { windowing, _t: PhantomData })))
+            let (windowing, bounded) =
+                ctx.inputs.first().map(|i| (i.windowing.clone(), i.bounded)).unwrap_or((Default::default(), true));
+            Ok(Executable::Keyed(Arc::new(GbkExec::<K, V> { windowing, bounded, _t: PhantomData })))
         });
         let mut requirements = Vec::new();
         if windowing.window_fn.is_merging() {
@@ -79,33 +86,66 @@ impl<K: Key, V: Element> PTransform<PCollection<(K, V)>> for GroupByKey<K, V> {
     }
 }
 
+/// Refuses (as Beam does, when the pipeline is built) a grouping whose
+/// windowing would hold data back forever or may lose it: an unbounded
+/// input in the global window with the default trigger, and a trigger that
+/// may finish while late data can still come (unless the pipeline allows
+/// unsafe triggers).
+pub(crate) fn check_grouping(p: &crate::Pipeline, bounded: bool, w: &WindowingStrategy) {
+    let label = p.current_label();
+    if let Err(m) = w.trigger.validate() {
+        p.fail(crate::Error::Construction(format!("'{label}': {m}")));
+        return;
+    }
+    let allow = p.options().allow_unsafe_triggers;
+    if !bounded && w.window_fn == crate::WindowFn::Global && w.trigger == crate::Trigger::Default && !allow {
+        p.fail(crate::Error::Construction(format!(
+            "'{label}': GroupByKey cannot be applied to an unbounded PCollection with global windowing and a \
+             default trigger (window it, set a trigger, or pass --allow-unsafe-triggers)"
+        )));
+    } else if let Some(reason) = w.trigger.data_loss_reason(w.allowed_lateness).filter(|_| !allow) {
+        p.fail(crate::Error::Construction(format!(
+            "'{label}': Unsafe trigger: `{}` may lose data. Reason: {reason}. This can be overriden with the \
+             --allow-unsafe-triggers flag.",
+            w.trigger
+        )));
+    }
+}
+
+/// The windowing of a grouping's output: the same windows, and the
+/// continuation of the trigger (what its firings mean downstream).
+pub(crate) fn grouped_windowing(w: &WindowingStrategy) -> WindowingStrategy {
+    WindowingStrategy { trigger: w.trigger.continuation(), ..w.clone() }
+}
+
 struct GbkExec<K, V> {
     windowing: WindowingStrategy,
+    bounded: bool,
     _t: PhantomData<fn() -> (K, V)>,
 }
 
-impl<K: Key, V: Element> GroupByKeyExec for GbkExec<K, V> {
-    fn new_state(&self) -> Box<dyn GroupState> {
-        Box::new(GbkState::<K, V> {
-            windowing: self.windowing,
+impl<K: Key, V: Element> GbkExec<K, V> {
+    fn state(&self) -> GbkState<K, V> {
+        GbkState {
+            windowing: self.windowing.clone(),
             groups: FxHashMap::default(),
+            index: WindowIndex::default(),
             sessions: FxHashMap::default(),
-        })
+        }
+    }
+}
+
+impl<K: Key, V: Element> KeyedExec for GbkExec<K, V> {
+    fn operator(&self) -> Box<dyn KeyedOperator> {
+        if self.windowing.fires_once(self.bounded) {
+            Box::new(Grouping::new(Box::new(self.state()), self.windowing.allowed_lateness))
+        } else {
+            Box::new(TriggeredGrouping::new(Values::<K, V>::new(), self.windowing.clone()))
+        }
     }
     fn partition(&self, batch: Batch, parts: usize) -> Result<Vec<Batch>> {
         partition_by_key::<K, V>(batch, parts)
     }
-}
-
-/// Splits a batch of `(K, V)` into `parts` batches by the fixed key hash:
-/// part `i` holds the keys with `key_hash(k) % parts == i`.
-pub(crate) fn partition_by_key<K: Key, V: Element>(batch: Batch, parts: usize) -> Result<Vec<Batch>> {
-    let parts = parts.max(1);
-    let mut out: Vec<Vec<WindowedValue<(K, V)>>> = (0..parts).map(|_| Vec::new()).collect();
-    for e in batch.downcast::<(K, V)>()? {
-        out[(key_hash(&e.value.0) % parts as u64) as usize].push(e);
-    }
-    Ok(out.into_iter().map(Batch::new).collect())
 }
 
 /// Buffered groups: by key and window for non-merging windows; by key, with
@@ -113,6 +153,8 @@ pub(crate) fn partition_by_key<K: Key, V: Element>(batch: Batch, parts: usize) -
 struct GbkState<K, V> {
     windowing: WindowingStrategy,
     groups: FxHashMap<(K, Window), (Timestamp, Vec<V>)>,
+    /// The groups' windows by their end (empty in the global window, which fires only at the end).
+    index: WindowIndex<K>,
     sessions: FxHashMap<K, Vec<(Window, Timestamp, Vec<V>)>>,
 }
 
@@ -122,7 +164,7 @@ impl<K: Key, V: Element> GbkState<K, V> {
             TimestampCombiner::EndOfWindow => w.max_timestamp(),
             _ => ts,
         };
-        WindowedValue { value: (k, vs), timestamp, window: w }
+        WindowedValue { value: (k, vs), timestamp, window: w, pane: PaneInfo::ON_TIME_AND_ONLY_FIRING }
     }
 
     fn fire_sessions(&mut self, watermark: Timestamp, out: &mut Vec<WindowedValue<(K, Vec<V>)>>) {
@@ -163,7 +205,7 @@ impl<K: Key, V: Element> GroupState for GbkState<K, V> {
     fn add(&mut self, batch: Batch) -> Result<()> {
         let combiner = self.windowing.timestamp_combiner;
         let merging = self.windowing.window_fn.is_merging();
-        for WindowedValue { value: (k, v), timestamp, window } in batch.downcast::<(K, V)>()? {
+        for WindowedValue { value: (k, v), timestamp, window, .. } in batch.downcast::<(K, V)>()? {
             if merging {
                 // Unmerged session windows start at the element: one per element.
                 self.sessions.entry(k).or_default().push((window, timestamp, vec![v]));
@@ -176,6 +218,9 @@ impl<K: Key, V: Element> GroupState for GbkState<K, V> {
                     vs.push(v);
                 }
                 Entry::Vacant(e) => {
+                    if window != Window::Global {
+                        self.index.insert(&e.key().0, window);
+                    }
                     e.insert((timestamp, vec![v]));
                 }
             }
@@ -192,14 +237,13 @@ impl<K: Key, V: Element> GroupState for GbkState<K, V> {
         if !self.sessions.is_empty() {
             self.fire_sessions(watermark, &mut out);
         }
-        if watermark >= Timestamp::MAX {
+        if watermark >= Timestamp::MAX || Window::Global.max_timestamp() < watermark {
             for ((k, w), (ts, vs)) in std::mem::take(&mut self.groups) {
                 out.push(self.output(k, w, ts, vs));
             }
+            self.index = WindowIndex::default();
         } else {
-            let due: Vec<(K, Window)> =
-                self.groups.keys().filter(|(_, w)| w.max_timestamp() < watermark).cloned().collect();
-            for key in due {
+            for key in self.index.take_due(watermark) {
                 if let Some((ts, vs)) = self.groups.remove(&key) {
                     out.push(self.output(key.0, key.1, ts, vs));
                 }

@@ -6,6 +6,7 @@ use crate::error::{shorten, DoFnError, Error, Result};
 use crate::exec::{DoFnInvoker, Executable, NodeBuilder, Outputs, ParDoExec, SideInputView};
 use crate::graph::urns;
 use crate::metrics::MetricsContainer;
+use crate::pane::PaneInfo;
 use crate::pipeline::{PCollection, PTransform, Primitive};
 use crate::plan::capabilities;
 use crate::time::Timestamp;
@@ -124,7 +125,7 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
     let p = input.pipeline().clone();
     let label = p.current_label();
     let (bounded, windowing) = (input.is_bounded(), input.windowing());
-    let main = p.new_output::<D::Out>("out", bounded, windowing);
+    let main = p.new_output::<D::Out>("out", bounded, windowing.clone());
     let mut names = std::collections::HashSet::new();
     let mut tagged = Vec::new();
     for t in &tags {
@@ -134,7 +135,7 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
                 t.name
             )));
         }
-        tagged.push((t.name.clone(), (t.output)(&p, &t.name, bounded, windowing)));
+        tagged.push((t.name.clone(), (t.output)(&p, &t.name, bounded, windowing.clone())));
     }
     // The function key names the DoFn and the shape of the step (output and
     // side-input types), so a graph read from a file finds the builder of a
@@ -200,11 +201,19 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
         if tag_names.len() != empties.len() || ctx.side_inputs.len() != preparers.len() {
             return Err(Error::graph(ctx.label, "the graph's outputs or side inputs do not match the DoFn's"));
         }
+        let tag_keys: Vec<u64> = tag_names.iter().map(|n| crate::key_hash(n.as_str())).collect();
+        let side_keys: Vec<u64> = ctx.side_inputs.iter().map(|s| crate::key_hash(s.id.as_str())).collect();
+        for keys in [&tag_keys, &side_keys] {
+            if keys.iter().collect::<std::collections::HashSet<_>>().len() != keys.len() {
+                return Err(Error::graph(ctx.label, "two output tags (or side inputs) hash alike; rename one"));
+            }
+        }
         let shared = Arc::new(Shared {
             label: ctx.label.to_string(),
+            tag_keys,
             tag_names,
             empties: empties.clone(),
-            side_ids: ctx.side_inputs.iter().map(|s| s.id.clone()).collect(),
+            side_keys,
             preparers,
             side_windows: ctx.side_inputs.iter().map(|s| s.windowing.window_fn).collect(),
         });
@@ -230,8 +239,11 @@ fn expand<D: DoFn>(pd: ParDo<D>, tags: Vec<TagSpec>, input: PCollection<D::In>) 
 struct Shared {
     label: String,
     tag_names: Vec<String>,
+    /// Hashes of the tag names and side input ids: what outputs and side
+    /// inputs are found by per element (an integer compare, no string compare).
+    tag_keys: Vec<u64>,
     empties: Vec<fn() -> Batch>,
-    side_ids: Vec<String>,
+    side_keys: Vec<u64>,
     preparers: Vec<Arc<dyn SidePreparer>>,
     side_windows: Vec<WindowFn>,
 }
@@ -297,7 +309,7 @@ impl<D: DoFn> Invoker<D> {
     /// element through `describe(position)`; a failure downstream is passed on.
     fn run<E, W: std::borrow::Borrow<Window>>(
         &mut self,
-        elems: impl Iterator<Item = (Timestamp, W, E)>,
+        elems: impl Iterator<Item = (Timestamp, W, PaneInfo, E)>,
         len: usize,
         sides: &[SideInputView],
         out: &mut Outputs<'_>,
@@ -324,17 +336,18 @@ impl<D: DoFn> Invoker<D> {
         let f = &mut self.f;
         let metrics = &mut self.metrics;
         let result = guard(|| {
-            for (i, (timestamp, window, value)) in elems.enumerate() {
+            for (i, (timestamp, window, pane, value)) in elems.enumerate() {
                 at = i;
                 let mut ctx = ProcessContext {
                     main: &mut main,
                     tagged: &mut tagged,
-                    tag_names: &shared.tag_names,
+                    tag_keys: &shared.tag_keys,
                     timestamp,
                     window: window.borrow(),
+                    pane,
                     metrics,
                     sides,
-                    side_ids: &shared.side_ids,
+                    side_keys: &shared.side_keys,
                     spill: if streaming { Some(&mut sink) } else { None },
                 };
                 call(f, value, &mut ctx)?;
@@ -370,7 +383,7 @@ impl<D: DoFn> DoFnInvoker for Invoker<D> {
     }
     fn process(&mut self, input: &Batch, sides: &[SideInputView], out: &mut Outputs<'_>) -> Result<()> {
         let elems: &Vec<WindowedValue<D::In>> = input.downcast_ref()?;
-        let each = elems.iter().map(|e| (e.timestamp, &e.window, &e.value));
+        let each = elems.iter().map(|e| (e.timestamp, &e.window, e.pane, &e.value));
         let describe = |at: usize| elems.get(at).map(describe).unwrap_or_default();
         self.run(each, elems.len(), sides, out, describe, |f, v, ctx| f.process(v, ctx))
     }
@@ -380,7 +393,7 @@ impl<D: DoFn> DoFnInvoker for Invoker<D> {
         }
         let elems: Vec<WindowedValue<D::In>> = input.downcast()?;
         let n = elems.len();
-        let each = elems.into_iter().map(|e| (e.timestamp, e.window, e.value));
+        let each = elems.into_iter().map(|e| (e.timestamp, e.window, e.pane, e.value));
         let describe = |at: usize| format!("<element {at} of the batch>");
         self.run(each, n, sides, out, describe, |f, v, ctx| f.process_owned(v, ctx))
     }

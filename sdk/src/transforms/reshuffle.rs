@@ -180,12 +180,13 @@ mod tests {
             let mut ctx = ProcessContext {
                 main: &mut main,
                 tagged: &mut [],
-                tag_names: &[],
+                tag_keys: &[],
                 timestamp: Timestamp::from_secs(i64::from(i % 10)),
                 window: &window,
+                pane: crate::PaneInfo::NO_FIRING,
                 metrics: &mut metrics,
                 sides: &[],
-                side_ids: &[],
+                side_keys: &[],
                 spill: None,
             };
             f.process(&i, &mut ctx).unwrap();

@@ -80,13 +80,15 @@ impl<K: Key, V: Element> ViewKind for MultiMapView<K, V> {
 /// [`crate::ProcessContext::side_input`].
 pub struct SideInput<V: ViewKind> {
     pub(crate) id: String,
+    /// The id's fixed hash: what a DoFn's side input is found by, per element.
+    pub(crate) key: u64,
     default: Option<Arc<V::Value>>,
     _v: PhantomData<fn() -> V>,
 }
 
 impl<V: ViewKind> Clone for SideInput<V> {
     fn clone(&self) -> Self {
-        SideInput { id: self.id.clone(), default: self.default.clone(), _v: PhantomData }
+        SideInput { id: self.id.clone(), key: self.key, default: self.default.clone(), _v: PhantomData }
     }
 }
 
@@ -103,7 +105,8 @@ impl<V: ViewKind> serde::Serialize for SideInput<V> {
 }
 impl<'de, V: ViewKind> serde::Deserialize<'de> for SideInput<V> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Ok(SideInput { id: String::deserialize(d)?, default: None, _v: PhantomData })
+        let id = String::deserialize(d)?;
+        Ok(SideInput { key: crate::key_hash(id.as_str()), id, default: None, _v: PhantomData })
     }
 }
 
@@ -116,7 +119,7 @@ struct SideData<T> {
 
 impl<V: ViewKind> SideInput<V> {
     pub(crate) fn new(id: &str, default: Option<V::Value>) -> Self {
-        SideInput { id: id.to_string(), default: default.map(Arc::new), _v: PhantomData }
+        SideInput { id: id.to_string(), key: crate::key_hash(id), default: default.map(Arc::new), _v: PhantomData }
     }
 
     /// The value for a main-input element in `main_window`.

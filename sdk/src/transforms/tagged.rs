@@ -27,12 +27,14 @@ use std::marker::PhantomData;
 /// ```
 pub struct TupleTag<T> {
     pub(crate) name: String,
+    /// The name's fixed hash: what a DoFn's output is found by, per element.
+    pub(crate) key: u64,
     _t: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for TupleTag<T> {
     fn clone(&self) -> Self {
-        TupleTag { name: self.name.clone(), _t: PhantomData }
+        TupleTag { name: self.name.clone(), key: self.key, _t: PhantomData }
     }
 }
 
@@ -45,7 +47,7 @@ impl<T> std::fmt::Debug for TupleTag<T> {
 impl<T> TupleTag<T> {
     /// A new tag; the name (unique within one ParDo) becomes part of the output's id.
     pub fn new(name: &str) -> Self {
-        TupleTag { name: name.to_string(), _t: PhantomData }
+        TupleTag { name: name.to_string(), key: crate::key_hash(name), _t: PhantomData }
     }
     /// The tag's name.
     pub fn name(&self) -> &str {
@@ -61,7 +63,8 @@ impl<T> serde::Serialize for TupleTag<T> {
 }
 impl<'de, T> serde::Deserialize<'de> for TupleTag<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(TupleTag { name: String::deserialize(d)?, _t: PhantomData })
+        let name = String::deserialize(d)?;
+        Ok(TupleTag { key: crate::key_hash(name.as_str()), name, _t: PhantomData })
     }
 }
 

@@ -1,0 +1,1 @@
+"""Beam's cross-language transforms that beamline runs natively."""
