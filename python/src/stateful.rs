@@ -11,8 +11,9 @@
 
 use crate::combine::{CountFn, ExtremeFn, MeanFn, PyCombineFn, PyObj, SumFn};
 use crate::errors::user_failure;
-use crate::pyfn::{pane_to_py, unhex};
+use crate::pyfn::{pane_to_py, unhex, window_from_py};
 use crate::value::{unpickle, Value};
+use beamline::metrics::MetricsContainer;
 use beamline::prelude::*;
 use beamline::state::{
     BagState, CombiningState, OrderedListState, SetState, StateSpecs, TimeDomain, TimerFamily, ValueState,
@@ -202,19 +203,8 @@ impl PyStatefulFn {
             let err = user_failure(&self.label, format!("<{what}>"), e);
             DoFnError::new(err.to_string())
         })?;
-        if let Some((counters, dists, gauges)) = updates {
-            let metrics = ctx.metrics();
-            for (name, n) in counters {
-                metrics.inc_counter(&name, n);
-            }
-            for (name, values) in dists {
-                for v in values {
-                    metrics.update_distribution(&name, v);
-                }
-            }
-            for (name, v) in gauges {
-                metrics.set_gauge(&name, v);
-            }
+        if let Some(updates) = updates {
+            apply(updates, ctx.metrics());
         }
         for (v, ts) in outputs {
             match ts {
@@ -231,6 +221,42 @@ type Output = (Value, Option<Timestamp>);
 
 /// Metric updates a call made: counters, distributions' values, gauges.
 type Updates = (Vec<(String, i64)>, Vec<(String, Vec<i64>)>, Vec<(String, i64)>);
+
+/// Applies a call's metric updates to the step's metrics.
+fn apply((counters, dists, gauges): Updates, metrics: &mut MetricsContainer) {
+    for (name, n) in counters {
+        metrics.inc_counter(&name, n);
+    }
+    for (name, values) in dists {
+        for v in values {
+            metrics.update_distribution(&name, v);
+        }
+    }
+    for (name, v) in gauges {
+        metrics.set_gauge(&name, v);
+    }
+}
+
+/// The outputs of `finish_bundle`, which holds no element: a `WindowedValue`
+/// in its windows at its timestamp, anything else (a `TimestampedValue` at
+/// its timestamp) in the global window, as a plain DoFn's `finish_bundle`.
+fn finish_bundle_outputs(list: &Bound<'_, PyList>, tags: &[String]) -> PyResult<Vec<(Value, Timestamp, Window)>> {
+    let py = list.py();
+    let mut outputs = Vec::with_capacity(list.len());
+    for o in list.iter() {
+        let (value, ts) = output(&o, tags)?;
+        let ts = ts.unwrap_or(Timestamp::MIN);
+        let inner = if o.get_type().name()?.to_str()? == "TaggedOutput" { o.getattr(intern!(py, "value"))? } else { o };
+        if inner.get_type().name()?.to_str()? == "WindowedValue" && inner.hasattr(intern!(py, "windows"))? {
+            for w in inner.getattr(intern!(py, "windows"))?.try_iter()? {
+                outputs.push((value.clone(), ts, window_from_py(&w?)?));
+            }
+        } else {
+            outputs.push((value, ts, Window::Global));
+        }
+    }
+    Ok(outputs)
+}
 
 /// An output of a stateful DoFn: a plain value, or a `TimestampedValue`
 /// (or `WindowedValue`, whose windows are not changed) at its timestamp; with
@@ -360,6 +386,32 @@ impl StatefulDoFn for PyStatefulFn {
                 window_arg(py, &window)?,
             ])
         })
+    }
+
+    fn start_bundle(&mut self) -> Result<(), DoFnError> {
+        let Some(obj) = self.obj.clone() else { return Ok(()) };
+        crate::threadstate::keep();
+        Python::attach(|py| obj.bind(py).call_method0(intern!(py, "start_bundle")).map(drop))
+            .map_err(|e| DoFnError::new(user_failure(&self.label, "<start_bundle>".into(), e).to_string()))
+    }
+
+    fn finish_bundle(&mut self, ctx: &mut FinishBundleContext<'_, Value>) -> Result<(), DoFnError> {
+        let Some(obj) = self.obj.clone() else { return Ok(()) };
+        crate::threadstate::keep();
+        let (outputs, updates) = Python::attach(|py| -> PyResult<_> {
+            let r = obj.bind(py).call_method0(intern!(py, "finish_bundle"))?;
+            let (list, metrics): (Bound<'_, PyList>, Option<Bound<'_, PyAny>>) = r.extract()?;
+            let updates: Option<Updates> = metrics.map(|m| m.extract()).transpose()?;
+            Ok((finish_bundle_outputs(&list, &self.tags)?, updates))
+        })
+        .map_err(|e| DoFnError::new(user_failure(&self.label, "<finish_bundle>".into(), e).to_string()))?;
+        if let Some(updates) = updates {
+            apply(updates, ctx.metrics());
+        }
+        for (value, ts, window) in outputs {
+            ctx.emit(value, ts, window);
+        }
+        Ok(())
     }
 
     fn teardown(&mut self) -> Result<(), DoFnError> {

@@ -485,3 +485,28 @@ def test_tagged_outputs_of_a_stateful_dofn(pipeline):
                 | beam.ParDo(SplitByCount()).with_outputs("first", main="rest"))
         assert_that(outs.first, equal_to(["a", "b"]), label="first")
         assert_that(outs.rest | beam.Map(lambda kv: kv[0]), equal_to(["a", "a"]), label="rest")
+
+
+class CallsPerBundle(beam.DoFn):
+    """Counts the elements of each bundle and emits the count from
+    ``finish_bundle``, in the global window (outputs there name their own)."""
+
+    SEEN = userstate.BagStateSpec("seen", coders.VarIntCoder())
+
+    def start_bundle(self):
+        self.calls = 0
+
+    def process(self, kv, seen=StateParam(SEEN)):
+        seen.add(kv[1])
+        self.calls += 1
+        return []
+
+    def finish_bundle(self):
+        yield sub("utils.windowed_value").WindowedValue(self.calls, 0, [window.GlobalWindow()])
+
+
+def test_bundle_methods_of_a_stateful_dofn(pipeline):
+    with pipeline() as p:
+        out = (p | beam.Create([("a", 1), ("a", 2), ("b", 3), ("c", 4)]) | beam.ParDo(CallsPerBundle())
+               | beam.CombineGlobally(sum))
+        assert_that(out, equal_to([4]))

@@ -61,6 +61,7 @@ pub(super) fn tests() -> Vec<Test> {
         timed("state_single_element", state_single_element, &[]),
         timed("state_empty_input_has_no_output", state_empty_input_has_no_output, &[]),
         timed("state_emits_in_process_and_on_timer", state_emits_in_process_and_on_timer, &[]),
+        timed("state_bundles_wrap_every_element_and_timer", state_bundles_wrap_every_element_and_timer, &[]),
         stateful("state_error_in_process_names_the_label", state_error_in_process_names_the_label, &[]),
         stateful("state_panic_in_process_names_the_label", state_panic_in_process_names_the_label, &[]),
         stateful("state_duplicate_state_name_is_rejected", state_duplicate_state_name_is_rejected, &[]),
@@ -1229,6 +1230,86 @@ fn state_emits_in_process_and_on_timer(p: &Pipeline) -> Expect {
         expected.push(((k, "total".to_string(), total), win(s, s + 10).max_timestamp(), win(s, s + 10)));
     }
     assert_that(&out, contains_in_any_order(expected));
+    Expect::success()
+}
+
+/// Counts, per bundle, the elements and timers it was called for, and emits
+/// the count from `finish_bundle` (in the global window, at the start of
+/// time); fails if a call comes outside a bundle or bundles nest.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct BundleCalls {
+    flush: Timer,
+    #[serde(skip)]
+    open: bool,
+    #[serde(skip)]
+    calls: i64,
+}
+
+impl BundleCalls {
+    fn called(&mut self, what: &str) -> Result<(), DoFnError> {
+        if !self.open {
+            return Err(DoFnError::new(format!("{what} outside a bundle")));
+        }
+        self.calls += 1;
+        Ok(())
+    }
+}
+
+impl StatefulDoFn for BundleCalls {
+    type Key = String;
+    type Value = i64;
+    type Out = i64;
+    fn declare(&mut self, specs: &mut StateSpecs) {
+        self.flush = specs.timer("flush", TimeDomain::EventTime);
+    }
+    fn start_bundle(&mut self) -> Result<(), DoFnError> {
+        if self.open {
+            return Err(DoFnError::new("start_bundle inside a bundle"));
+        }
+        (self.open, self.calls) = (true, 0);
+        Ok(())
+    }
+    fn process(&mut self, _: &String, _: &i64, ctx: &mut StateContext<'_, String, i64>) -> Result<(), DoFnError> {
+        self.called("process")?;
+        let end = ctx.window().max_timestamp();
+        ctx.timer(&self.flush)?.set(end)
+    }
+    fn on_timer(&mut self, _: &FiredTimer, _: &mut StateContext<'_, String, i64>) -> Result<(), DoFnError> {
+        self.called("on_timer")
+    }
+    fn finish_bundle(&mut self, ctx: &mut FinishBundleContext<'_, i64>) -> Result<(), DoFnError> {
+        if !self.open {
+            return Err(DoFnError::new("finish_bundle outside a bundle"));
+        }
+        self.open = false;
+        ctx.emit(self.calls, Timestamp::MIN, Window::Global);
+        Ok(())
+    }
+}
+
+fn state_bundles_wrap_every_element_and_timer(p: &Pipeline) -> Expect {
+    let input = [("a", 1, 1), ("a", 2, 3), ("b", 5, 4), ("a", 4, 12), ("c", 7, 25)];
+    let out = at(p, &input)
+        .apply(WindowInto::new(fixed(10)))
+        .apply_named("BundleCalls", StatefulParDo::of(BundleCalls::default()))
+        .apply(reify());
+    // Every element, and one timer per key and window: a[0,10), b[0,10), a[10,20), c[20,30).
+    let calls = input.len() as i64 + 4;
+    assert_that(
+        &out,
+        satisfies(move |outs: &[(i64, Timestamp, Window)]| {
+            if let Some(o) = outs.iter().find(|(n, ts, w)| *n < 1 || *ts != Timestamp::MIN || *w != Window::Global) {
+                return Err(format!(
+                    "a bundle's count is not a positive count at the start of the global window: {o:?}"
+                ));
+            }
+            let total: i64 = outs.iter().map(|(n, ..)| n).sum();
+            if total != calls {
+                return Err(format!("the bundles counted {total} calls, not {calls}: {outs:?}"));
+            }
+            Ok(())
+        }),
+    );
     Expect::success()
 }
 

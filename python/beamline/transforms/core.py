@@ -352,7 +352,8 @@ def _param_value(param, ctx):
 class _StatefulDoFnInvoker:
     """What the Rust engine's stateful ParDo calls: ``process_keyed`` per
     element and ``fire`` per timer, with a ``StateAccess`` to the key's cells
-    for that call."""
+    for that call, between ``start_bundle`` and ``finish_bundle`` (whose
+    outputs name their own windows)."""
 
     def __init__(self, dofn, args, kwargs, state_names, timer_names, label):
         self.dofn = dofn
@@ -377,10 +378,16 @@ class _StatefulDoFnInvoker:
             callback = getattr(self.dofn, by_name[name]._attached_callback.__name__)
             self._callbacks.append((callback, [(n, self._resolver(p)) for n, p in _context_params(callback)]))
         self.dofn.setup()
+
+    def start_bundle(self):
+        _metric._set_container(self._metrics)
         self.dofn.start_bundle()
 
+    def finish_bundle(self):
+        _metric._set_container(self._metrics)
+        return self._done(self.dofn.finish_bundle())
+
     def teardown(self):
-        self.dofn.finish_bundle()
         self.dofn.teardown()
 
     def _resolver(self, param):

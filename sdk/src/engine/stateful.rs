@@ -11,6 +11,7 @@ use crate::exec::{KeyedExec, KeyedOperator, Outputs};
 use crate::metrics::MetricsContainer;
 use crate::state::{CellFactory, FiredTimer, Slots, StateSpecs, TimeDomain, TimerSink};
 use crate::time::Timestamp;
+use crate::transforms::dofn::FinishBundleContext;
 use crate::transforms::pardo::{guard, user_error};
 use crate::transforms::stateful_pardo::{declared, StateContext, StatefulDoFn};
 use crate::window::{Window, WindowingStrategy};
@@ -49,6 +50,7 @@ impl<F: StatefulDoFn> KeyedExec for StatefulExec<F> {
         Box::new(StatefulOperator {
             f: self.f.clone(),
             set_up: false,
+            in_bundle: false,
             specs: self.specs.clone(),
             ids: FxHashMap::default(),
             keys: FxHashMap::default(),
@@ -128,6 +130,8 @@ impl<K> KeyEntry<K> {
 struct StatefulOperator<F: StatefulDoFn> {
     f: F,
     set_up: bool,
+    /// Whether `start_bundle` has run and `finish_bundle` not yet.
+    in_bundle: bool,
     specs: Arc<Specs>,
     /// Keys to the ids timers name them by. Each entry also keeps its key
     /// encoded (what a snapshot saves); elements find theirs by the typed key.
@@ -157,12 +161,28 @@ impl<F: StatefulDoFn> StatefulOperator<F> {
         guard(|| call(f)).map_err(|m| user_error(&self.specs.label, format!("<{what}>"), m))
     }
 
-    fn ensure_setup(&mut self) -> Result<()> {
+    /// Sets the DoFn up (once) and starts a bundle, unless one is started.
+    fn begin_bundle(&mut self) -> Result<()> {
         if !self.set_up {
             self.set_up = true;
             self.lifecycle("setup", |f| f.setup())?;
         }
+        if !self.in_bundle {
+            self.in_bundle = true;
+            self.lifecycle("start_bundle", |f| f.start_bundle())?;
+        }
         Ok(())
+    }
+
+    /// Finishes the bundle begun, if any: what `finish_bundle` emits joins `out`.
+    fn end_bundle(&mut self, out: &mut Vec<WindowedValue<F::Out>>) -> Result<()> {
+        if !self.in_bundle {
+            return Ok(());
+        }
+        self.in_bundle = false;
+        let (f, metrics) = (&mut self.f, &mut self.metrics);
+        let mut ctx = FinishBundleContext { main: out, metrics };
+        guard(|| f.finish_bundle(&mut ctx)).map_err(|m| user_error(&self.specs.label, "<finish_bundle>".into(), m))
     }
 
     /// Runs one callback for `key` (encoded in `encoded`) in `window`.
@@ -241,7 +261,6 @@ impl<F: StatefulDoFn> StatefulOperator<F> {
 
 impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
     fn add(&mut self, batch: Batch, watermark: Timestamp, now: Timestamp, out: &mut Outputs<'_>) -> Result<()> {
-        self.ensure_setup()?;
         let mut batch = batch;
         if watermark > Timestamp::MIN {
             let lateness = self.specs.windowing.allowed_lateness;
@@ -250,6 +269,10 @@ impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
         }
         let elements = batch.downcast::<(F::Key, F::Value)>()?;
         let mut emitted = Vec::new();
+        if elements.is_empty() {
+            return Ok(());
+        }
+        self.begin_bundle()?;
         for e in elements {
             let (key, value) = e.value;
             let id = match self.ids.get(&key) {
@@ -279,6 +302,7 @@ impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
             }
             self.call(id, e.window, e.timestamp, now, Call::Element(&value), &mut emitted)?;
         }
+        self.end_bundle(&mut emitted)?;
         out.push(0, Batch::new(emitted))
     }
 
@@ -288,7 +312,7 @@ impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
         let now = if watermark >= Timestamp::MAX { Timestamp::MAX } else { now };
         let mut emitted = Vec::new();
         while let Some(due) = self.timers.pop_due(watermark, now) {
-            self.ensure_setup()?;
+            self.begin_bundle()?;
             if due.index == EXPIRY {
                 let ts = due.window.max_timestamp();
                 self.call(due.key, due.window, ts, now, Call::Expiration, &mut emitted)?;
@@ -307,6 +331,7 @@ impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
                 out.push(0, Batch::new(std::mem::take(&mut emitted)))?;
             }
         }
+        self.end_bundle(&mut emitted)?;
         out.push(0, Batch::new(emitted))
     }
 

@@ -15,6 +15,7 @@ use crate::state::{
 use crate::state::{Slots, TimerSink};
 use crate::time::Timestamp;
 use crate::transforms::combine_fn::CombineFn;
+use crate::transforms::dofn::FinishBundleContext;
 use crate::window::Window;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -86,6 +87,11 @@ pub trait StatefulDoFn: Clone + Send + Sync + 'static {
     fn setup(&mut self) -> Result<(), DoFnError> {
         Ok(())
     }
+    /// Called before the first element or timer of a bundle: the elements
+    /// and timers the runner hands the step in one go.
+    fn start_bundle(&mut self) -> Result<(), DoFnError> {
+        Ok(())
+    }
     /// Called for every element, with its key's state in its window.
     fn process(
         &mut self,
@@ -105,6 +111,11 @@ pub trait StatefulDoFn: Clone + Send + Sync + 'static {
     /// Called once for each key and window with state, when the window
     /// expires, just before its state is cleared (Beam's `OnWindowExpiration`).
     fn on_window_expiration(&mut self, _ctx: &mut StateContext<'_, Self::Key, Self::Out>) -> Result<(), DoFnError> {
+        Ok(())
+    }
+    /// Called after the last element or timer of a bundle. It holds no key's
+    /// state; what it emits gives its own timestamp and window.
+    fn finish_bundle(&mut self, _ctx: &mut FinishBundleContext<'_, Self::Out>) -> Result<(), DoFnError> {
         Ok(())
     }
     /// Called once per instance at the end.
