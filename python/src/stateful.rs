@@ -359,14 +359,14 @@ impl StatefulDoFn for PyStatefulFn {
         value: &Value,
         ctx: &mut StateContext<'_, Value, Value>,
     ) -> Result<(), DoFnError> {
-        let (ts, window) = (ctx.timestamp(), ctx.window());
+        let (ts, window, pane) = (ctx.timestamp(), ctx.window(), ctx.pane());
         self.call(ctx, "process_keyed", |py| {
             Ok(vec![
                 key.to_py(py)?,
                 value.to_py(py)?,
                 ts.as_micros().into_bound_py_any(py)?,
                 window_arg(py, &window)?,
-                pane_to_py(PaneInfo::NO_FIRING).into_bound_py_any(py)?,
+                pane_to_py(pane).into_bound_py_any(py)?,
             ])
         })
     }

@@ -62,6 +62,7 @@ pub(super) fn tests() -> Vec<Test> {
         timed("state_empty_input_has_no_output", state_empty_input_has_no_output, &[]),
         timed("state_emits_in_process_and_on_timer", state_emits_in_process_and_on_timer, &[]),
         timed("state_bundles_wrap_every_element_and_timer", state_bundles_wrap_every_element_and_timer, &[]),
+        stateful("state_outputs_keep_the_elements_pane", state_outputs_keep_the_elements_pane, &[]),
         stateful("state_error_in_process_names_the_label", state_error_in_process_names_the_label, &[]),
         stateful("state_panic_in_process_names_the_label", state_panic_in_process_names_the_label, &[]),
         stateful("state_duplicate_state_name_is_rejected", state_duplicate_state_name_is_rejected, &[]),
@@ -1311,6 +1312,85 @@ fn state_bundles_wrap_every_element_and_timer(p: &Pipeline) -> Expect {
         }),
     );
     Expect::success()
+}
+
+/// Shows the pane each element arrived in, and emits in it:
+/// `key|timing|index|first|last|nonspeculative index`.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct ShowElementPane {
+    seen: ValueState<u64>,
+}
+
+impl StatefulDoFn for ShowElementPane {
+    type Key = String;
+    type Value = Vec<i64>;
+    type Out = String;
+    fn declare(&mut self, specs: &mut StateSpecs) {
+        self.seen = specs.value("seen");
+    }
+    fn process(
+        &mut self,
+        key: &String,
+        _: &Vec<i64>,
+        ctx: &mut StateContext<'_, String, String>,
+    ) -> Result<(), DoFnError> {
+        let mut seen = ctx.value(&self.seen)?;
+        let n = seen.read().unwrap_or(0);
+        seen.write(n + 1);
+        let p = ctx.pane();
+        let shown = format!(
+            "{key}|{}|{}|{}|{}|{}",
+            p.timing().name(),
+            p.index(),
+            p.is_first(),
+            p.is_last(),
+            p.nonspeculative_index()
+        );
+        ctx.emit(shown);
+        Ok(())
+    }
+}
+
+/// The panes of a GroupByKey reach a stateful step after it, and its outputs
+/// stay in them: on bounded input each window fires once, on time.
+fn state_outputs_keep_the_elements_pane(p: &Pipeline) -> Expect {
+    let input = [("a", 1, 1), ("a", 2, 3), ("b", 5, 4), ("a", 4, 12)];
+    let out = at(p, &input)
+        .apply(WindowInto::new(fixed(10)))
+        .apply(GroupByKey::new())
+        .apply_named("ShowElementPane", StatefulParDo::of(ShowElementPane::default()))
+        .apply(ParDo::of(ShowOutputPane));
+    let shown = |k: &str| format!("{k}|ON_TIME|0|true|true|0");
+    let expected = vec![
+        (shown("a"), shown("a")), // [0, 10)
+        (shown("b"), shown("b")),
+        (shown("a"), shown("a")), // [10, 20)
+    ];
+    assert_that(&out, contains_in_any_order(expected));
+    Expect::success()
+}
+
+/// Pairs an element with the pane it is in, shown as the stateful step shows it.
+#[derive(Clone, Serialize, Deserialize)]
+struct ShowOutputPane;
+
+impl DoFn for ShowOutputPane {
+    type In = String;
+    type Out = (String, String);
+    fn process(&mut self, x: &String, ctx: &mut ProcessContext<'_, (String, String)>) -> Result<(), DoFnError> {
+        let p = ctx.pane();
+        let key = x.split('|').next().unwrap_or_default();
+        let shown = format!(
+            "{key}|{}|{}|{}|{}|{}",
+            p.timing().name(),
+            p.index(),
+            p.is_first(),
+            p.is_last(),
+            p.nonspeculative_index()
+        );
+        ctx.emit((x.clone(), shown));
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- errors

@@ -9,6 +9,7 @@ use crate::engine::DROPPED_LATE;
 use crate::error::{shorten, DoFnError, Error, Result};
 use crate::exec::{KeyedExec, KeyedOperator, Outputs};
 use crate::metrics::MetricsContainer;
+use crate::pane::PaneInfo;
 use crate::state::{CellFactory, FiredTimer, Slots, StateSpecs, TimeDomain, TimerSink};
 use crate::time::Timestamp;
 use crate::transforms::dofn::FinishBundleContext;
@@ -146,7 +147,8 @@ struct StatefulOperator<F: StatefulDoFn> {
 
 /// What a callback is called for.
 enum Call<'v, V> {
-    Element(&'v V),
+    /// An element, in its pane.
+    Element(&'v V, PaneInfo),
     Timer(FiredTimer),
     Expiration,
 }
@@ -213,10 +215,15 @@ impl<F: StatefulDoFn> StatefulOperator<F> {
         let slots = &mut state.slots;
         let f = &mut self.f;
         let key = &entry.key;
+        let pane = match what {
+            Call::Element(_, pane) => pane,
+            Call::Timer(_) | Call::Expiration => PaneInfo::NO_FIRING,
+        };
         let mut ctx = StateContext {
             key,
             window,
             timestamp,
+            pane,
             now,
             expiry,
             out,
@@ -227,13 +234,13 @@ impl<F: StatefulDoFn> StatefulOperator<F> {
             metrics: &mut self.metrics,
         };
         let result = match &what {
-            Call::Element(v) => guard(|| f.process(key, v, &mut ctx)),
+            Call::Element(v, _) => guard(|| f.process(key, v, &mut ctx)),
             Call::Timer(t) => guard(|| f.on_timer(t, &mut ctx)),
             Call::Expiration => guard(|| f.on_window_expiration(&mut ctx)),
         };
         result.map_err(|m| {
             let element = match what {
-                Call::Element(v) => shorten(&format!("{:?}", (key, v))),
+                Call::Element(v, _) => shorten(&format!("{:?}", (key, v))),
                 Call::Timer(t) => format!("<on_timer {:?}>", t.timestamp),
                 Call::Expiration => "<on_window_expiration>".to_string(),
             };
@@ -300,7 +307,7 @@ impl<F: StatefulDoFn> KeyedOperator for StatefulOperator<F> {
                 let expiry = self.expiry(&e.window);
                 self.timers.insert_expiry(id, e.window, expiry);
             }
-            self.call(id, e.window, e.timestamp, now, Call::Element(&value), &mut emitted)?;
+            self.call(id, e.window, e.timestamp, now, Call::Element(&value, e.pane), &mut emitted)?;
         }
         self.end_bundle(&mut emitted)?;
         out.push(0, Batch::new(emitted))

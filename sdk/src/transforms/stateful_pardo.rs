@@ -134,6 +134,7 @@ pub struct StateContext<'a, K, O> {
     pub(crate) key: &'a K,
     pub(crate) window: Window,
     pub(crate) timestamp: Timestamp,
+    pub(crate) pane: PaneInfo,
     pub(crate) now: Timestamp,
     pub(crate) expiry: Timestamp,
     pub(crate) out: &'a mut Vec<WindowedValue<O>>,
@@ -157,22 +158,22 @@ impl<K: Key, O: Element> StateContext<'_, K, O> {
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp
     }
+    /// The element's pane (Beam's `PaneInfoParam`): what fired the grouping
+    /// upstream, or [`PaneInfo::NO_FIRING`] (and in `on_timer`).
+    pub fn pane(&self) -> PaneInfo {
+        self.pane
+    }
     /// The runner's processing time.
     pub fn processing_time(&self) -> Timestamp {
         self.now
     }
-    /// Emits with the current timestamp, in the current window.
+    /// Emits with the current timestamp, in the current window and pane.
     pub fn emit(&mut self, value: O) {
-        self.out.push(WindowedValue {
-            value,
-            timestamp: self.timestamp,
-            window: self.window,
-            pane: PaneInfo::NO_FIRING,
-        });
+        self.out.push(WindowedValue { value, timestamp: self.timestamp, window: self.window, pane: self.pane });
     }
-    /// Emits with another timestamp, in the current window.
+    /// Emits with another timestamp, in the current window and pane.
     pub fn emit_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
-        self.out.push(WindowedValue { value, timestamp, window: self.window, pane: PaneInfo::NO_FIRING });
+        self.out.push(WindowedValue { value, timestamp, window: self.window, pane: self.pane });
     }
     /// Metrics of this step.
     pub fn metrics(&mut self) -> &mut MetricsContainer {
